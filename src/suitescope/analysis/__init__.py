@@ -1,0 +1,1 @@
+"""Pure functions over records, shared by `suitescope report` and (later) the server."""

@@ -1,0 +1,1 @@
+"""The `suitescope` command line (needs the `cli` extra: click and rich)."""

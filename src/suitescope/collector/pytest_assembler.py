@@ -1,0 +1,189 @@
+"""Turns pytest's phase reports (setup, call, teardown) into one `TestRecord` per attempt.
+
+Runs in the process that writes the file: the main process, or the xdist controller, where reports from every
+worker arrive interleaved; attempts in flight are therefore keyed by (worker, nodeid). The status rules follow
+what pytest itself reports, with one record per attempt instead of one line per report:
+
+- a failure in setup is `error` (when=setup); a passed call whose teardown fails is `error` (when=teardown);
+- a skip in setup or call is `skipped`, or `xfailed` when the report carries `wasxfail`;
+- a passing xfail test is `xpassed`, a strict one `failed` with type `XPASS(strict)`, as pytest counts it;
+- pytest-rerunfailures' `rerun` outcome marks an attempt that was retried: kept, with `final` false.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from suitescope.collector.fingerprint import describe_text, truncate
+from suitescope.collector.pytest_observer import REPORT_ATTR
+from suitescope.collector.recorder import utc_iso
+from suitescope.schema.codec import SCHEMA_VERSION
+from suitescope.schema.records import Failure, Phase, Status, TestRecord
+
+XPASS_STRICT = "[XPASS(strict)]"
+Report = pytest.TestReport | pytest.CollectReport
+
+
+def take_extras(report: Report) -> dict[str, Any]:
+    """The observer's data for this report, removed so that no other plugin serialises it."""
+    extras: dict[str, Any] = report.__dict__.pop(REPORT_ATTR, None) or {}
+    return extras
+
+
+def worker_of(report: pytest.TestReport) -> str | None:
+    worker = getattr(report, "worker_id", None)
+    if worker is None and hasattr(report, "node"):  # xdist's report for a crashed worker
+        worker = getattr(getattr(report.node, "gateway", None), "id", None)
+    return worker
+
+
+@dataclass
+class Attempt:
+    """One attempt of one test while its phase reports arrive."""
+
+    nodeid: str
+    start: float | None
+    worker: str | None
+    attempt: int
+    identity: dict[str, Any] = field(default_factory=dict)
+    status: Status = "passed"
+    when: Phase | None = None
+    failure: Failure | None = None
+    reason: str | None = None
+    final: bool = True
+    stop: float | None = None
+    phases: dict[str, float | None] = field(
+        default_factory=lambda: {"setup_ms": None, "call_ms": None, "teardown_ms": None}
+    )
+    assertions: dict[str, int | None] = field(default_factory=lambda: {"passed": None, "failed": 0})
+
+    def fail(self, status: Status, when: Phase, failure: Failure | None) -> None:
+        """The first failure of an attempt decides its status; later ones do not overwrite it."""
+        if self.status in ("passed", "xpassed"):
+            self.status, self.when, self.failure = status, when, failure
+
+
+class Assembler:
+    """Feeds finished attempts to `emit` as test records."""
+
+    def __init__(self, run_id: str, emit: Callable[[TestRecord], None]) -> None:
+        self.run_id = run_id
+        self.emit = emit
+        self.pending: dict[tuple[str | None, str], Attempt] = {}
+
+    def on_test_report(self, report: pytest.TestReport) -> None:
+        extras = take_extras(report)
+        key = (worker_of(report), report.nodeid)
+        if report.when == "setup" or key not in self.pending:
+            if key in self.pending:  # a setup report while the last attempt is open: close that one
+                self.close(self.pending.pop(key))
+            self.pending[key] = Attempt(
+                report.nodeid, getattr(report, "start", None), key[0], getattr(report, "rerun", 0) + 1
+            )
+        attempt = self.pending[key]
+        if "identity" in extras:
+            attempt.identity = extras["identity"]
+        if "assertions" in extras:
+            attempt.assertions = extras["assertions"]
+        self.apply(attempt, report, extras.get("failure"))
+        if report.when in ("teardown", "???"):
+            self.close(self.pending.pop(key))
+
+    def apply(self, attempt: Attempt, report: pytest.TestReport, failure: Failure | None) -> None:
+        when = report.when
+        if when in ("setup", "call", "teardown"):
+            attempt.phases[f"{when}_ms"] = round(report.duration * 1000, 3)
+        attempt.stop = getattr(report, "stop", None) or attempt.stop
+        outcome = report.outcome
+        if outcome == "rerun":
+            attempt.final = False
+        wasxfail = getattr(report, "wasxfail", None)
+        if when == "???":  # xdist: the worker died while running this test
+            attempt.fail("failed", "crash", describe_text("WorkerCrash", str(report.longrepr), report.nodeid))
+        elif outcome in ("failed", "rerun"):
+            self.apply_failure(attempt, report, failure)
+        elif outcome == "skipped":
+            attempt.status = "xfailed" if wasxfail is not None else "skipped"
+            attempt.reason = wasxfail if wasxfail is not None else skip_reason(report)
+            attempt.failure = failure if wasxfail is not None else None
+        elif when == "call" and wasxfail is not None:
+            attempt.status, attempt.reason = "xpassed", wasxfail or None
+
+    def apply_failure(self, attempt: Attempt, report: pytest.TestReport, failure: Failure | None) -> None:
+        when = report.when
+        longrepr = report.longrepr
+        if isinstance(longrepr, str) and longrepr.startswith(XPASS_STRICT):
+            reason = longrepr[len(XPASS_STRICT) :].strip()
+            attempt.fail("failed", "call", describe_text("XPASS(strict)", reason, report.nodeid))
+            attempt.reason = reason or None
+            return
+        if failure is None:  # no observer data (it failed, or the report came from elsewhere)
+            failure = describe_text("Error", str(longrepr or ""), report.nodeid)
+        status: Status = "failed" if when == "call" else "error"
+        attempt.fail(status, when if when in ("setup", "call", "teardown") else "call", failure)
+
+    def close(self, attempt: Attempt) -> None:
+        self.emit(self.record(attempt))
+
+    def record(self, attempt: Attempt) -> TestRecord:
+        ident = attempt.identity
+        phases = attempt.phases
+        duration = sum(v for v in phases.values() if v is not None)
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "test",
+            "run_id": self.run_id,
+            "id": attempt.nodeid,
+            "name": ident.get("name") or attempt.nodeid.rpartition("::")[2],
+            "class": ident.get("class"),
+            "module": ident.get("module"),
+            "file": ident.get("file") or attempt.nodeid.partition("::")[0],
+            "line": ident.get("line"),
+            "params": ident.get("params"),
+            "status": attempt.status,
+            "when": attempt.when,
+            "start_time": utc_iso(attempt.start) if attempt.start else None,
+            "end_time": utc_iso(attempt.stop) if attempt.stop else None,
+            "duration_ms": round(duration, 3),
+            "phases": {
+                "setup_ms": phases["setup_ms"],
+                "call_ms": phases["call_ms"],
+                "teardown_ms": phases["teardown_ms"],
+            },
+            "worker": ident.get("worker", attempt.worker),
+            "attempt": attempt.attempt,
+            "final": attempt.final,
+            "assertions": {"passed": attempt.assertions["passed"], "failed": attempt.assertions["failed"]},
+            "failure": attempt.failure,
+            "reason": truncate(attempt.reason) if attempt.reason else None,
+            "markers": ident.get("markers", []),
+        }
+
+    def on_collect_report(self, report: pytest.CollectReport) -> None:
+        """A file (or class) that failed to collect becomes one `error` record, so it is never silent."""
+        failure = take_extras(report).get("failure") or describe_text(
+            "CollectionError", str(report.longrepr or ""), report.nodeid
+        )
+        attempt = Attempt(report.nodeid, None, None, 1, status="error", when="collect", failure=failure)
+        self.close(attempt)
+
+    def interrupt(self) -> None:
+        """Close the attempts that were running when the run stopped (Ctrl-C): they end as errors."""
+        for attempt in self.pending.values():
+            phase: Phase = "call" if attempt.phases["setup_ms"] is not None else "setup"
+            attempt.fail("error", phase, describe_text("Interrupted", "the run stopped during this test", ""))
+            self.close(attempt)
+        self.pending.clear()
+
+
+def skip_reason(report: pytest.TestReport) -> str | None:
+    """pytest stores a skip as (path, line, "Skipped: reason")."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        text = str(longrepr[2])
+        return text.removeprefix("Skipped: ") or None
+    return None

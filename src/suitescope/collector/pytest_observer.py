@@ -1,0 +1,122 @@
+"""The part of the pytest plugin that runs where tests run: the main process, or each xdist worker.
+
+It reads what only this process can see (the item, the live exception and its traceback, passed-assertion
+events) and attaches it to the phase report as a small JSON-ready dict under `REPORT_ATTR`. Reports already
+travel from xdist workers to the controller, so per-test data needs no IPC of its own: the controller reads
+the attribute in `pytest_runtest_logreport` and removes it there, before any other plugin serialises the
+report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from suitescope.collector.fingerprint import describe, truncate
+from suitescope.collector.guard import Guard
+
+REPORT_ATTR = "_suitescope"
+PARAM_LIMIT = 200
+SKIP_MARKERS = frozenset({"parametrize"})
+
+
+def safe_repr(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a user's __repr__ may raise; that is not our test to fail
+        text = f"<{type(value).__name__}>"
+    return truncate(text, PARAM_LIMIT)
+
+
+class Observer:
+    """pytest hooks of the test-running process."""
+
+    def __init__(self, config: pytest.Config, guard: Guard) -> None:
+        self.guard = guard
+        self.root = str(config.rootpath)
+        self.real_root = os.path.realpath(self.root)
+        self.worker = os.environ.get("PYTEST_XDIST_WORKER")
+        self.pass_hook = bool(config.getini("enable_assertion_pass_hook"))
+        self.passed_asserts = 0
+        self.failed_asserts = 0
+        self._files: dict[Path, str] = {}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.passed_asserts = 0
+        self.failed_asserts = 0
+
+    def pytest_assertion_pass(self) -> None:
+        self.passed_asserts += 1
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if self.guard.active("observer"):
+            try:
+                setattr(report, REPORT_ATTR, self.extras(item, call))
+            except Exception as exc:
+                self.guard.fail("observer", exc)
+        return report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        report = yield
+        call = report.__dict__.get("call")
+        if report.failed and call is not None and call.excinfo is not None and self.guard.active("observer"):
+            with self.guard("observer"):
+                setattr(report, REPORT_ATTR, {"failure": describe(call.excinfo.value, self.root)})
+        return report
+
+    def extras(self, item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
+        extras: dict[str, Any] = {}
+        if call.when == "setup":
+            extras["identity"] = self.identity(item)
+        excinfo = call.excinfo
+        if excinfo is not None and not excinfo.errisinstance(pytest.skip.Exception):
+            extras["failure"] = describe(excinfo.value, self.root)
+            if excinfo.errisinstance(AssertionError):
+                self.failed_asserts += 1
+        if call.when == "teardown":
+            extras["assertions"] = {
+                "passed": self.passed_asserts if self.pass_hook else None,
+                "failed": self.failed_asserts,
+            }
+        return extras
+
+    def identity(self, item: pytest.Item) -> dict[str, Any]:
+        cls = getattr(item, "cls", None)
+        module = getattr(item, "module", None)
+        callspec = getattr(item, "callspec", None)
+        line = item.location[1]
+        markers = dict.fromkeys(m.name for m in item.iter_markers() if m.name not in SKIP_MARKERS)
+        return {
+            "name": item.name,
+            "class": cls.__qualname__ if cls is not None else None,
+            "module": module.__name__ if module is not None else None,
+            "file": self.relative_file(item.path),
+            "line": line + 1 if line is not None else None,
+            "params": {k: safe_repr(v) for k, v in callspec.params.items()} if callspec else None,
+            "markers": list(markers),
+            "worker": self.worker,
+        }
+
+    def relative_file(self, path: Path) -> str:
+        """The real path of a test file relative to the real root (symlinks resolved), cached per file."""
+        cached = self._files.get(path)
+        if cached is None:
+            real = os.path.realpath(path)
+            try:
+                cached = Path(os.path.relpath(real, self.real_root)).as_posix()
+            except ValueError:  # another drive on Windows
+                cached = Path(real).as_posix()
+            self._files[path] = cached
+        return cached

@@ -1,0 +1,244 @@
+"""The framework-agnostic core: takes finished test records, keeps the run's tallies, writes the run record.
+
+Adapters (the pytest plugin now; unittest and Django runners later) turn their framework's events into
+`TestRecord`s and hand them to `add_test`; the recorder does everything that is the same for every framework.
+Each step runs inside the guard, so a failing sink or a bug here costs one summary line, never the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from suitescope import __version__
+from suitescope.collector.guard import Guard
+from suitescope.schema.codec import SCHEMA_VERSION
+from suitescope.schema.records import (
+    STATUSES,
+    Configuration,
+    Consent,
+    Counts,
+    Cpu,
+    Environment,
+    Memory,
+    RunRecord,
+    RunState,
+    TestRecord,
+)
+from suitescope.sinks.ndjson import NdjsonSink
+
+
+# Failure types that are not a raised exception: a failed assert, and pytest failing a strict XPASS.
+NOT_EXCEPTIONS = frozenset({"AssertionError", "XPASS(strict)"})
+
+
+def new_run_id() -> str:
+    """A time-ordered UUID (version 7 layout): sorts by start time, unique without coordination."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & (2**48 - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | rand & (2**62 - 1)
+    return str(uuid.UUID(int=value))
+
+
+def utc_iso(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, tz=timezone.utc).isoformat(timespec="microseconds").replace(
+        "+00:00", "Z"
+    )
+
+
+@dataclass
+class ProcessUsage:
+    """Peak memory and CPU of one process (the controller or one worker)."""
+
+    peak_rss_kb: int | None = None
+    user_s: float | None = None
+    system_s: float | None = None
+
+
+def own_usage() -> ProcessUsage:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return ProcessUsage()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
+    peak = usage.ru_maxrss // 1024 if os.uname().sysname == "Darwin" else usage.ru_maxrss
+    return ProcessUsage(int(peak), usage.ru_utime, usage.ru_stime)
+
+
+@dataclass
+class Tally:
+    """Running totals over test records, so the run record needs no second pass."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    attempts: int = 0
+    reruns: int = 0
+    tests_duration_ms: float = 0.0
+    collection_errors: int = 0
+    exceptions: int = 0
+    assertions_passed: int | None = 0
+    assertions_failed: int = 0
+    classes: set[tuple[str | None, str]] = field(default_factory=set)
+    modules: set[str] = field(default_factory=set)
+    executed: set[str] = field(default_factory=set)
+
+    def add(self, record: TestRecord) -> None:
+        if record["when"] == "collect":
+            self.collection_errors += 1
+            return
+        self.attempts += 1
+        self.tests_duration_ms += record["duration_ms"]
+        passed = record["assertions"]["passed"]
+        self.assertions_passed = None if passed is None or self.assertions_passed is None else (
+            self.assertions_passed + passed
+        )
+        self.assertions_failed += record["assertions"]["failed"] or 0
+        if not record["final"]:
+            self.reruns += 1
+            return
+        self.counts[record["status"]] += 1
+        self.executed.add(record["id"])
+        failure = record["failure"]
+        if failure and record["status"] in ("failed", "error") and failure["type"] not in NOT_EXCEPTIONS:
+            self.exceptions += 1
+        if record["module"]:
+            self.modules.add(record["module"])
+        if record["class"]:
+            self.classes.add((record["module"], record["class"]))
+
+
+@dataclass
+class RunInfo:
+    """What an adapter knows about the run before the first test."""
+
+    run_id: str
+    directory: Path
+    project: str | None
+    vendor: str | None
+    configuration: Configuration
+    consent: Consent
+
+
+class Recorder:
+    """Collects one run's records and writes them through the NDJSON sink."""
+
+    def __init__(self, info: RunInfo, guard: Guard) -> None:
+        self.info = info
+        self.guard = guard
+        self.sink = NdjsonSink(info.directory, info.run_id)
+        self.tally = Tally()
+        self.started = time.time()
+        self._t0 = time.perf_counter()
+        self.environment: Environment | None = None
+        self.run: RunRecord | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.info.run_id
+
+    def start(self, environment: Environment) -> None:
+        self.environment = environment
+        with self.guard("sink"):
+            self.sink.open()
+
+    def add_test(self, record: TestRecord) -> None:
+        self.tally.add(record)
+        if self.guard.active("sink"):
+            try:
+                self.sink.write(record)
+            except Exception as exc:
+                self.guard.fail("sink", exc)
+
+    def finish(
+        self,
+        exit_status: int | None,
+        state: RunState,
+        expected: int | None,
+        workers: list[ProcessUsage] | None = None,
+        lost_workers: int = 0,
+    ) -> RunRecord | None:
+        """Write the run record and close the file; returns the record (None if it was written already)."""
+        if self.run is not None:
+            return None
+        self.run = self.run_record(exit_status, state, expected, [own_usage(), *(workers or [])], lost_workers)
+        if self.guard.active("sink"):
+            try:
+                self.sink.write(self.run)
+                self.sink.close()
+            except Exception as exc:
+                self.guard.fail("sink", exc)
+        return self.run
+
+    def run_record(
+        self,
+        exit_status: int | None,
+        state: RunState,
+        expected: int | None,
+        usage: list[ProcessUsage],
+        lost_workers: int,
+    ) -> RunRecord:
+        tally, info = self.tally, self.info
+        counts: Counts = {
+            "passed": tally.counts["passed"],
+            "failed": tally.counts["failed"],
+            "error": tally.counts["error"],
+            "skipped": tally.counts["skipped"],
+            "xfailed": tally.counts["xfailed"],
+            "xpassed": tally.counts["xpassed"],
+        }
+        passed = tally.assertions_passed
+        assert self.environment is not None
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "run",
+            "run_id": info.run_id,
+            "project": info.project,
+            "vendor": info.vendor,
+            "started": utc_iso(self.started),
+            "finished": utc_iso(time.time()),
+            "duration_ms": round((time.perf_counter() - self._t0) * 1000, 3),
+            "tests_duration_ms": round(tally.tests_duration_ms, 3),
+            "exit_status": exit_status,
+            "state": state,
+            "counts": counts,
+            "tests": len(tally.executed),
+            "attempts": tally.attempts,
+            "reruns": tally.reruns,
+            "classes": len(tally.classes),
+            "modules": len(tally.modules),
+            "assertions": {
+                "total": None if passed is None else passed + tally.assertions_failed,
+                "passed": passed,
+                "failed": tally.assertions_failed,
+            },
+            "exceptions": tally.exceptions,
+            "errors": counts["error"] + tally.collection_errors,
+            "collection_errors": tally.collection_errors,
+            "tests_expected": expected,
+            "tests_executed": len(tally.executed),
+            "lost_workers": lost_workers,
+            "memory": _memory(usage),
+            "cpu": _cpu(usage),
+            "coverage": None,
+            "environment": self.environment,
+            "configuration": info.configuration,
+            "collector": {"name": "suitescope", "version": __version__},
+            "consent": info.consent,
+        }
+
+
+def _memory(usage: list[ProcessUsage]) -> Memory:
+    peaks = [u.peak_rss_kb for u in usage if u.peak_rss_kb is not None]
+    return {"peak_rss_kb": max(peaks) if peaks else None}
+
+
+def _cpu(usage: list[ProcessUsage]) -> Cpu:
+    def total(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return round(sum(known), 3) if known else None
+
+    return {"user_s": total([u.user_s for u in usage]), "system_s": total([u.system_s for u in usage])}

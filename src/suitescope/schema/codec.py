@@ -1,0 +1,97 @@
+"""Encode and decode records: one JSON object per line, each stamped with `schema_version` and `kind`.
+
+Reading is forgiving where forgiveness loses nothing (a torn or garbled line is skipped and counted, so an
+interrupted run is still read as far as it goes) and strict where guessing would (a record of a major version
+this code does not know is refused, naming the version).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from suitescope.schema.records import Record
+
+SCHEMA_VERSION = "1.0.0"
+KINDS = ("test", "run")
+
+
+class SchemaVersionError(ValueError):
+    """A record was written by a schema major version this code cannot read."""
+
+
+@dataclass
+class ReadResult:
+    """The records of one NDJSON source, and what had to be skipped to read them."""
+
+    records: list[Record] = field(default_factory=list)
+    skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def to_json(record: Record) -> str:
+    """One record as one line of compact JSON (no trailing newline)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def dumps(records: Iterable[Record]) -> str:
+    """Records as NDJSON text, one line each, newline-terminated."""
+    return "".join(to_json(r) + "\n" for r in records)
+
+
+def from_json(line: str) -> Record:
+    """Decode one line; ValueError says what is wrong, SchemaVersionError when the major is unknown."""
+    obj = json.loads(line)
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    kind = obj.get("kind")
+    if kind not in KINDS:
+        raise ValueError(f"unknown record kind {kind!r} (expected one of {', '.join(KINDS)})")
+    check_version(obj.get("schema_version"))
+    return cast(Record, upgrade(obj))
+
+
+def check_version(version: object) -> None:
+    """Refuse a record whose major version differs from ours: its fields may mean something else."""
+    if not isinstance(version, str) or not version.split(".")[0].isdigit():
+        raise ValueError(f"schema_version {version!r} is not a semantic version")
+    major = version.split(".")[0]
+    ours = SCHEMA_VERSION.split(".")[0]
+    if major != ours:
+        raise SchemaVersionError(
+            f"record has schema_version {version}, this suitescope reads {ours}.x: "
+            f"{'upgrade suitescope' if int(major) > int(ours) else 'convert the file with an older suitescope'}"
+        )
+
+
+def upgrade(obj: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older minor version up to ours by filling fields it did not have (none yet in 1.0)."""
+    return obj
+
+
+def read_ndjson(source: Path | Iterable[str], *, name: str | None = None) -> ReadResult:
+    """Read records from a file path or an iterable of lines, skipping (and counting) malformed lines."""
+    result = ReadResult()
+    label = name or (str(source) if isinstance(source, Path) else "<lines>")
+    if isinstance(source, Path):
+        with source.open(encoding="utf-8", errors="replace") as fh:
+            _read_lines(fh, result, label)
+    else:
+        _read_lines(source, result, label)
+    return result
+
+
+def _read_lines(lines: Iterable[str], result: ReadResult, label: str) -> None:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            result.records.append(from_json(line))
+        except SchemaVersionError as exc:
+            raise SchemaVersionError(f"{label}:{number}: {exc}") from None
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            result.skipped += 1
+            result.warnings.append(f"{label}:{number}: skipped malformed line ({exc})")

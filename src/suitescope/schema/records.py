@@ -1,0 +1,202 @@
+"""Record types of schema v1: what one line of a `.telemetry/*.ndjson` file holds.
+
+Every key is always present (None where unknown), so a reader never has to guess whether a missing key means
+"zero" or "not measured". `docs/schema.md` documents every field; a test walks these types and fails when a
+field is undocumented, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict, Union
+
+Status = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
+STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+Phase = Literal["collect", "setup", "call", "teardown", "crash"]
+RunState = Literal["running", "completed", "interrupted", "crashed"]
+
+
+class Phases(TypedDict):
+    """Monotonic duration of each phase of one attempt, in milliseconds (None: the phase did not run)."""
+
+    setup_ms: float | None
+    call_ms: float | None
+    teardown_ms: float | None
+
+
+class Assertions(TypedDict):
+    """Assertions seen; None means "not known" (never 0 standing in for unknown)."""
+
+    passed: int | None
+    failed: int | None
+
+
+class Failure(TypedDict):
+    """Why an attempt did not pass. `fingerprint` groups the same failure across runs and machines."""
+
+    type: str
+    message: str
+    fingerprint: str
+
+
+# Functional syntax because the trim-telemetry field name `class` is a Python keyword.
+TestRecord = TypedDict(
+    "TestRecord",
+    {
+        "schema_version": str,
+        "kind": Literal["test"],
+        "run_id": str,
+        "id": str,
+        "name": str,
+        "class": Union[str, None],
+        "module": Union[str, None],
+        "file": Union[str, None],
+        "line": Union[int, None],
+        "params": Union[dict[str, str], None],
+        "status": Status,
+        "when": Union[Phase, None],
+        "start_time": Union[str, None],
+        "end_time": Union[str, None],
+        "duration_ms": float,
+        "phases": Phases,
+        "worker": Union[str, None],
+        "attempt": int,
+        "final": bool,
+        "assertions": Assertions,
+        "failure": Union[Failure, None],
+        "reason": Union[str, None],
+        "markers": list[str],
+    },
+)
+TestRecord.__doc__ = "One attempt of one test (a rerun is a second record with `attempt` 2)."
+
+
+class Counts(TypedDict):
+    """Tests by final status (the last attempt of each test decides)."""
+
+    passed: int
+    failed: int
+    error: int
+    skipped: int
+    xfailed: int
+    xpassed: int
+
+
+class AssertionTotals(TypedDict):
+    total: int | None
+    passed: int | None
+    failed: int
+
+
+class Memory(TypedDict):
+    peak_rss_kb: int | None
+
+
+class Cpu(TypedDict):
+    user_s: float | None
+    system_s: float | None
+
+
+class Coverage(TypedDict):
+    lines_pct: float | None
+    branches_pct: float | None
+    covered: int | None
+    total: int | None
+    paths: None
+
+
+class PythonInfo(TypedDict):
+    implementation: str
+    version: str
+
+
+class Framework(TypedDict):
+    name: str
+    version: str | None
+
+
+class OsInfo(TypedDict):
+    name: str
+    release: str
+
+
+class CiInfo(TypedDict):
+    provider: str
+    build_id: str | None
+    build_url: str | None
+    branch: str | None
+    commit: str | None
+    pr: str | None
+
+
+class GitInfo(TypedDict):
+    commit: str | None
+    branch: str | None
+    dirty: bool | None
+
+
+class Environment(TypedDict):
+    python: PythonInfo
+    framework: Framework
+    os: OsInfo
+    arch: str
+    ci: CiInfo | None
+    git: GitInfo | None
+    host: str
+
+
+class Configuration(TypedDict):
+    workers: int
+    reruns: int | None
+    randomly_seed: int | None
+    plugins: dict[str, str]
+    options: list[str]
+
+
+class Collector(TypedDict):
+    name: str
+    version: str
+
+
+class Consent(TypedDict):
+    recording: str
+    sending: bool
+
+
+class RunRecord(TypedDict):
+    """One per run, written last: every summary a reader needs without a second pass over the tests."""
+
+    schema_version: str
+    kind: Literal["run"]
+    run_id: str
+    project: str | None
+    vendor: str | None
+    started: str
+    finished: str | None
+    duration_ms: float | None
+    tests_duration_ms: float
+    exit_status: int | None
+    state: RunState
+    counts: Counts
+    tests: int
+    attempts: int
+    reruns: int
+    classes: int
+    modules: int
+    assertions: AssertionTotals
+    exceptions: int
+    errors: int
+    collection_errors: int
+    tests_expected: int | None
+    tests_executed: int
+    lost_workers: int
+    memory: Memory
+    cpu: Cpu
+    coverage: Coverage | None
+    environment: Environment
+    configuration: Configuration
+    collector: Collector
+    consent: Consent
+
+
+Record = Union[TestRecord, RunRecord]
