@@ -56,7 +56,11 @@ def _azure_url(env: Env) -> str | None:
 
 
 def _appveyor_url(env: Env) -> str | None:
-    parts = (first(env, "APPVEYOR_URL"), first(env, "APPVEYOR_ACCOUNT_NAME"), first(env, "APPVEYOR_PROJECT_SLUG"))
+    parts = (
+        first(env, "APPVEYOR_URL"),
+        first(env, "APPVEYOR_ACCOUNT_NAME"),
+        first(env, "APPVEYOR_PROJECT_SLUG"),
+    )
     build = first(env, "APPVEYOR_BUILD_ID")
     return f"{parts[0]}/project/{parts[1]}/{parts[2]}/builds/{build}" if all(parts) and build else None
 
@@ -82,37 +86,122 @@ def _var(name: str) -> Callable[[Env], str | None]:
 # Order matters where one service imitates another (Woodpecker sets CI=woodpecker and, in old versions,
 # DRONE_* variables), and the generic `CI` row comes last.
 PROVIDERS: tuple[Provider, ...] = (
-    Provider("github-actions", _is("GITHUB_ACTIONS"), ("GITHUB_RUN_ID",), ("GITHUB_HEAD_REF", "GITHUB_REF_NAME"),
-             ("GITHUB_SHA",), (), _github_url),
-    Provider("gitlab-ci", _is("GITLAB_CI"), ("CI_JOB_ID", "CI_PIPELINE_ID"),
-             ("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_BRANCH", "CI_COMMIT_REF_NAME"),
-             ("CI_COMMIT_SHA",), ("CI_MERGE_REQUEST_IID",), _var("CI_JOB_URL")),
-    Provider("circleci", _is("CIRCLECI"), ("CIRCLE_BUILD_NUM",), ("CIRCLE_BRANCH",), ("CIRCLE_SHA1",),
-             ("CIRCLE_PR_NUMBER", "CIRCLE_PULL_REQUEST"), _var("CIRCLE_BUILD_URL")),
-    Provider("travis", _is("TRAVIS"), ("TRAVIS_BUILD_ID",), ("TRAVIS_PULL_REQUEST_BRANCH", "TRAVIS_BRANCH"),
-             ("TRAVIS_COMMIT",), ("TRAVIS_PULL_REQUEST",), _var("TRAVIS_BUILD_WEB_URL")),
-    Provider("azure-pipelines", _is("TF_BUILD"), ("BUILD_BUILDID",),
-             ("SYSTEM_PULLREQUEST_SOURCEBRANCH", "BUILD_SOURCEBRANCHNAME"), ("BUILD_SOURCEVERSION",),
-             ("SYSTEM_PULLREQUEST_PULLREQUESTNUMBER", "SYSTEM_PULLREQUEST_PULLREQUESTID"), _azure_url),
-    Provider("buildkite", _is("BUILDKITE"), ("BUILDKITE_BUILD_ID",), ("BUILDKITE_BRANCH",), ("BUILDKITE_COMMIT",),
-             ("BUILDKITE_PULL_REQUEST",), _var("BUILDKITE_BUILD_URL")),
-    Provider("bitbucket-pipelines", _is("BITBUCKET_BUILD_NUMBER"), ("BITBUCKET_BUILD_NUMBER",),
-             ("BITBUCKET_BRANCH",), ("BITBUCKET_COMMIT",), ("BITBUCKET_PR_ID",), _bitbucket_url),
-    Provider("teamcity", _is("TEAMCITY_VERSION"), ("BUILD_NUMBER",), ("TEAMCITY_BUILD_BRANCH",),
-             ("BUILD_VCS_NUMBER",), ()),
-    Provider("appveyor", _is("APPVEYOR"), ("APPVEYOR_BUILD_ID",),
-             ("APPVEYOR_PULL_REQUEST_HEAD_REPO_BRANCH", "APPVEYOR_REPO_BRANCH"), ("APPVEYOR_REPO_COMMIT",),
-             ("APPVEYOR_PULL_REQUEST_NUMBER",), _appveyor_url),
-    Provider("woodpecker", _is_woodpecker, ("CI_PIPELINE_NUMBER",), ("CI_COMMIT_SOURCE_BRANCH", "CI_COMMIT_BRANCH"),
-             ("CI_COMMIT_SHA",), ("CI_COMMIT_PULL_REQUEST",), _var("CI_PIPELINE_URL")),
-    Provider("drone", _is("DRONE"), ("DRONE_BUILD_NUMBER",), ("DRONE_SOURCE_BRANCH", "DRONE_BRANCH"),
-             ("DRONE_COMMIT_SHA", "DRONE_COMMIT"), ("DRONE_PULL_REQUEST",), _var("DRONE_BUILD_LINK")),
-    Provider("semaphore", _is("SEMAPHORE"), ("SEMAPHORE_JOB_ID", "SEMAPHORE_WORKFLOW_ID"),
-             ("SEMAPHORE_GIT_PR_BRANCH", "SEMAPHORE_GIT_BRANCH"), ("SEMAPHORE_GIT_SHA",),
-             ("SEMAPHORE_GIT_PR_NUMBER",), _semaphore_url),
-    Provider("jenkins", lambda env: truthy(env.get("JENKINS_URL")) or truthy(env.get("JENKINS_HOME")),
-             ("BUILD_ID", "BUILD_NUMBER"), ("CHANGE_BRANCH", "BRANCH_NAME", "GIT_BRANCH"), ("GIT_COMMIT",),
-             ("CHANGE_ID",), _var("BUILD_URL")),
+    Provider(
+        "github-actions",
+        _is("GITHUB_ACTIONS"),
+        ("GITHUB_RUN_ID",),
+        ("GITHUB_HEAD_REF", "GITHUB_REF_NAME"),
+        ("GITHUB_SHA",),
+        (),
+        _github_url,
+    ),
+    Provider(
+        "gitlab-ci",
+        _is("GITLAB_CI"),
+        ("CI_JOB_ID", "CI_PIPELINE_ID"),
+        ("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_BRANCH", "CI_COMMIT_REF_NAME"),
+        ("CI_COMMIT_SHA",),
+        ("CI_MERGE_REQUEST_IID",),
+        _var("CI_JOB_URL"),
+    ),
+    Provider(
+        "circleci",
+        _is("CIRCLECI"),
+        ("CIRCLE_BUILD_NUM",),
+        ("CIRCLE_BRANCH",),
+        ("CIRCLE_SHA1",),
+        ("CIRCLE_PR_NUMBER", "CIRCLE_PULL_REQUEST"),
+        _var("CIRCLE_BUILD_URL"),
+    ),
+    Provider(
+        "travis",
+        _is("TRAVIS"),
+        ("TRAVIS_BUILD_ID",),
+        ("TRAVIS_PULL_REQUEST_BRANCH", "TRAVIS_BRANCH"),
+        ("TRAVIS_COMMIT",),
+        ("TRAVIS_PULL_REQUEST",),
+        _var("TRAVIS_BUILD_WEB_URL"),
+    ),
+    Provider(
+        "azure-pipelines",
+        _is("TF_BUILD"),
+        ("BUILD_BUILDID",),
+        ("SYSTEM_PULLREQUEST_SOURCEBRANCH", "BUILD_SOURCEBRANCHNAME"),
+        ("BUILD_SOURCEVERSION",),
+        ("SYSTEM_PULLREQUEST_PULLREQUESTNUMBER", "SYSTEM_PULLREQUEST_PULLREQUESTID"),
+        _azure_url,
+    ),
+    Provider(
+        "buildkite",
+        _is("BUILDKITE"),
+        ("BUILDKITE_BUILD_ID",),
+        ("BUILDKITE_BRANCH",),
+        ("BUILDKITE_COMMIT",),
+        ("BUILDKITE_PULL_REQUEST",),
+        _var("BUILDKITE_BUILD_URL"),
+    ),
+    Provider(
+        "bitbucket-pipelines",
+        _is("BITBUCKET_BUILD_NUMBER"),
+        ("BITBUCKET_BUILD_NUMBER",),
+        ("BITBUCKET_BRANCH",),
+        ("BITBUCKET_COMMIT",),
+        ("BITBUCKET_PR_ID",),
+        _bitbucket_url,
+    ),
+    Provider(
+        "teamcity",
+        _is("TEAMCITY_VERSION"),
+        ("BUILD_NUMBER",),
+        ("TEAMCITY_BUILD_BRANCH",),
+        ("BUILD_VCS_NUMBER",),
+        (),
+    ),
+    Provider(
+        "appveyor",
+        _is("APPVEYOR"),
+        ("APPVEYOR_BUILD_ID",),
+        ("APPVEYOR_PULL_REQUEST_HEAD_REPO_BRANCH", "APPVEYOR_REPO_BRANCH"),
+        ("APPVEYOR_REPO_COMMIT",),
+        ("APPVEYOR_PULL_REQUEST_NUMBER",),
+        _appveyor_url,
+    ),
+    Provider(
+        "woodpecker",
+        _is_woodpecker,
+        ("CI_PIPELINE_NUMBER",),
+        ("CI_COMMIT_SOURCE_BRANCH", "CI_COMMIT_BRANCH"),
+        ("CI_COMMIT_SHA",),
+        ("CI_COMMIT_PULL_REQUEST",),
+        _var("CI_PIPELINE_URL"),
+    ),
+    Provider(
+        "drone",
+        _is("DRONE"),
+        ("DRONE_BUILD_NUMBER",),
+        ("DRONE_SOURCE_BRANCH", "DRONE_BRANCH"),
+        ("DRONE_COMMIT_SHA", "DRONE_COMMIT"),
+        ("DRONE_PULL_REQUEST",),
+        _var("DRONE_BUILD_LINK"),
+    ),
+    Provider(
+        "semaphore",
+        _is("SEMAPHORE"),
+        ("SEMAPHORE_JOB_ID", "SEMAPHORE_WORKFLOW_ID"),
+        ("SEMAPHORE_GIT_PR_BRANCH", "SEMAPHORE_GIT_BRANCH"),
+        ("SEMAPHORE_GIT_SHA",),
+        ("SEMAPHORE_GIT_PR_NUMBER",),
+        _semaphore_url,
+    ),
+    Provider(
+        "jenkins",
+        lambda env: truthy(env.get("JENKINS_URL")) or truthy(env.get("JENKINS_HOME")),
+        ("BUILD_ID", "BUILD_NUMBER"),
+        ("CHANGE_BRANCH", "BRANCH_NAME", "GIT_BRANCH"),
+        ("GIT_COMMIT",),
+        ("CHANGE_ID",),
+        _var("BUILD_URL"),
+    ),
     Provider("generic", _is("CI")),
 )
 
@@ -141,7 +230,7 @@ def _branch(value: str | None) -> str | None:
         return None
     for prefix in ("refs/heads/", "origin/"):
         if value.startswith(prefix):
-            return value[len(prefix):]
+            return value[len(prefix) :]
     return value
 
 

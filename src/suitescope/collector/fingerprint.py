@@ -36,8 +36,8 @@ def project_frames(tb: TracebackType | None, root: str) -> list[tuple[str, str]]
     while tb is not None:
         code = tb.tb_frame.f_code
         filename = code.co_filename
-        if filename.startswith(prefix) and not any(part in filename[len(prefix):] for part in _OUTSIDE):
-            frame = (Path(filename[len(prefix):]).as_posix(), getattr(code, "co_qualname", code.co_name))
+        if filename.startswith(prefix) and not any(part in filename[len(prefix) :] for part in _OUTSIDE):
+            frame = (Path(filename[len(prefix) :]).as_posix(), getattr(code, "co_qualname", code.co_name))
             if not frames or frames[-1] != frame:
                 frames.append(frame)
         tb = tb.tb_next

@@ -94,11 +94,11 @@ class Assembler:
             self.close(self.pending.pop(key))
 
     def apply(self, attempt: Attempt, report: pytest.TestReport, failure: Failure | None) -> None:
-        when = report.when
+        when: str = report.when  # plugins widen pytest's literals: "rerun" outcomes, xdist's "???" phase
         if when in ("setup", "call", "teardown"):
             attempt.phases[f"{when}_ms"] = round(report.duration * 1000, 3)
         attempt.stop = getattr(report, "stop", None) or attempt.stop
-        outcome = report.outcome
+        outcome: str = report.outcome
         if outcome == "rerun":
             attempt.final = False
         wasxfail = getattr(report, "wasxfail", None)
@@ -114,7 +114,7 @@ class Assembler:
             attempt.status, attempt.reason = "xpassed", wasxfail or None
 
     def apply_failure(self, attempt: Attempt, report: pytest.TestReport, failure: Failure | None) -> None:
-        when = report.when
+        when: str = report.when
         longrepr = report.longrepr
         if isinstance(longrepr, str) and longrepr.startswith(XPASS_STRICT):
             reason = longrepr[len(XPASS_STRICT) :].strip()
@@ -123,8 +123,8 @@ class Assembler:
             return
         if failure is None:  # no observer data (it failed, or the report came from elsewhere)
             failure = describe_text("Error", str(longrepr or ""), report.nodeid)
-        status: Status = "failed" if when == "call" else "error"
-        attempt.fail(status, when if when in ("setup", "call", "teardown") else "call", failure)
+        phase: Phase = "setup" if when == "setup" else "teardown" if when == "teardown" else "call"
+        attempt.fail("failed" if phase == "call" else "error", phase, failure)
 
     def close(self, attempt: Attempt) -> None:
         self.emit(self.record(attempt))

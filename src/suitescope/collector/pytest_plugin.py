@@ -20,31 +20,40 @@ from suitescope.collector.guard import Guard
 from suitescope.collector.pytest_assembler import Assembler
 from suitescope.collector.pytest_observer import Observer
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunInfo, new_run_id, own_usage
-from suitescope.schema.records import Configuration, RunState
+from suitescope.schema.records import Configuration, Framework, RunState
 
 CONTROLLER = "suitescope-controller"
 OBSERVER = "suitescope-observer"
 XDIST_HOOKS = "suitescope-xdist"
 WORKER_USAGE = "suitescope_usage"
+PYTEST: Framework = {"name": "pytest", "version": pytest.__version__}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("suitescope", "suitescope test telemetry (opt-in)")
     group.addoption(
-        "--suitescope", action="store_true", default=None,
+        "--suitescope",
+        action="store_true",
+        default=None,
         help="record telemetry for this run to .telemetry/<run_id>.ndjson "
-             "(also: SUITESCOPE=1, or ini 'suitescope = true'). Read it with 'suitescope report'.",
+        "(also: SUITESCOPE=1, or ini 'suitescope = true'). Read it with 'suitescope report'.",
     )
     group.addoption(
-        "--no-suitescope", action="store_false", dest="suitescope",
+        "--no-suitescope",
+        action="store_false",
+        dest="suitescope",
         help="do not record, whatever SUITESCOPE or the ini file say.",
     )
     group.addoption(
-        "--suitescope-dir", metavar="DIR", default=None,
+        "--suitescope-dir",
+        metavar="DIR",
+        default=None,
         help="directory for run files (default: ini 'suitescope_dir', SUITESCOPE_DIR, or .telemetry in rootdir).",
     )
     group.addoption(
-        "--suitescope-project", metavar="[VENDOR/]NAME", default=None,
+        "--suitescope-project",
+        metavar="[VENDOR/]NAME",
+        default=None,
         help="project name for the run record (default: [project].name of pyproject.toml in rootdir).",
     )
     parser.addini("suitescope", "record suitescope telemetry for every run (true/false)", type="bool", default=False)
@@ -110,10 +119,18 @@ class Controller:
         self.worker_usage: list[ProcessUsage] = []
         self.lost_workers = 0
         self.keyboard_interrupt = False
-        project, vendor = split_project(config.getoption("suitescope_project") or project_from_pyproject(config.rootpath))
+        project, vendor = split_project(
+            config.getoption("suitescope_project") or project_from_pyproject(config.rootpath)
+        )
         self.recorder = Recorder(
-            RunInfo(new_run_id(), telemetry_dir(config), project, vendor, self.configuration(),
-                    {"recording": consent, "sending": False}),
+            RunInfo(
+                new_run_id(),
+                telemetry_dir(config),
+                project,
+                vendor,
+                self.configuration(),
+                {"recording": consent, "sending": False},
+            ),
             guard,
         )
         self.assembler = Assembler(self.recorder.run_id, self.recorder.add_test)
@@ -135,8 +152,7 @@ class Controller:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         with self.guard("environment"):
-            framework = {"name": "pytest", "version": pytest.__version__}
-            self.recorder.start(environment(framework, self.config.rootpath))
+            self.recorder.start(environment(PYTEST, self.config.rootpath))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -169,8 +185,9 @@ class Controller:
             self.assembler.interrupt()
         with self.guard("recorder"):
             if self.recorder.environment is None:  # sessionstart never ran
-                self.recorder.start(environment({"name": "pytest", "version": pytest.__version__},
-                                                self.config.rootpath))
+                self.recorder.start(
+                    environment({"name": "pytest", "version": pytest.__version__}, self.config.rootpath)
+                )
             self.recorder.info.configuration = self.configuration()
             expected = self.expected if self.expected is not None else (0 if self.workers == 0 else None)
             self.recorder.finish(exit_status, state, expected, self.worker_usage, self.lost_workers)

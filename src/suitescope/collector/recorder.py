@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,7 +18,6 @@ from suitescope import __version__
 from suitescope.collector.guard import Guard
 from suitescope.schema.codec import SCHEMA_VERSION
 from suitescope.schema.records import (
-    STATUSES,
     Configuration,
     Consent,
     Counts,
@@ -29,11 +28,8 @@ from suitescope.schema.records import (
     RunState,
     TestRecord,
 )
+from suitescope.schema.summary import Tally
 from suitescope.sinks.ndjson import NdjsonSink
-
-
-# Failure types that are not a raised exception: a failed assert, and pytest failing a strict XPASS.
-NOT_EXCEPTIONS = frozenset({"AssertionError", "XPASS(strict)"})
 
 
 def new_run_id() -> str:
@@ -45,9 +41,7 @@ def new_run_id() -> str:
 
 
 def utc_iso(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, tz=timezone.utc).isoformat(timespec="microseconds").replace(
-        "+00:00", "Z"
-    )
+    return datetime.fromtimestamp(epoch_s, tz=timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -68,47 +62,6 @@ def own_usage() -> ProcessUsage:
     # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
     peak = usage.ru_maxrss // 1024 if os.uname().sysname == "Darwin" else usage.ru_maxrss
     return ProcessUsage(int(peak), usage.ru_utime, usage.ru_stime)
-
-
-@dataclass
-class Tally:
-    """Running totals over test records, so the run record needs no second pass."""
-
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
-    attempts: int = 0
-    reruns: int = 0
-    tests_duration_ms: float = 0.0
-    collection_errors: int = 0
-    exceptions: int = 0
-    assertions_passed: int | None = 0
-    assertions_failed: int = 0
-    classes: set[tuple[str | None, str]] = field(default_factory=set)
-    modules: set[str] = field(default_factory=set)
-    executed: set[str] = field(default_factory=set)
-
-    def add(self, record: TestRecord) -> None:
-        if record["when"] == "collect":
-            self.collection_errors += 1
-            return
-        self.attempts += 1
-        self.tests_duration_ms += record["duration_ms"]
-        passed = record["assertions"]["passed"]
-        self.assertions_passed = None if passed is None or self.assertions_passed is None else (
-            self.assertions_passed + passed
-        )
-        self.assertions_failed += record["assertions"]["failed"] or 0
-        if not record["final"]:
-            self.reruns += 1
-            return
-        self.counts[record["status"]] += 1
-        self.executed.add(record["id"])
-        failure = record["failure"]
-        if failure and record["status"] in ("failed", "error") and failure["type"] not in NOT_EXCEPTIONS:
-            self.exceptions += 1
-        if record["module"]:
-            self.modules.add(record["module"])
-        if record["class"]:
-            self.classes.add((record["module"], record["class"]))
 
 
 @dataclass

@@ -7,7 +7,7 @@ field is undocumented, so the two cannot drift apart.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict, Union
+from typing import Literal, TypedDict
 
 Status = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
@@ -48,23 +48,23 @@ TestRecord = TypedDict(
         "run_id": str,
         "id": str,
         "name": str,
-        "class": Union[str, None],
-        "module": Union[str, None],
-        "file": Union[str, None],
-        "line": Union[int, None],
-        "params": Union[dict[str, str], None],
+        "class": str | None,
+        "module": str | None,
+        "file": str | None,
+        "line": int | None,
+        "params": dict[str, str] | None,
         "status": Status,
-        "when": Union[Phase, None],
-        "start_time": Union[str, None],
-        "end_time": Union[str, None],
+        "when": Phase | None,
+        "start_time": str | None,
+        "end_time": str | None,
         "duration_ms": float,
         "phases": Phases,
-        "worker": Union[str, None],
+        "worker": str | None,
         "attempt": int,
         "final": bool,
         "assertions": Assertions,
-        "failure": Union[Failure, None],
-        "reason": Union[str, None],
+        "failure": Failure | None,
+        "reason": str | None,
         "markers": list[str],
     },
 )
@@ -199,4 +199,4 @@ class RunRecord(TypedDict):
     consent: Consent
 
 
-Record = Union[TestRecord, RunRecord]
+Record = TestRecord | RunRecord

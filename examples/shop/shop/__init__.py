@@ -1,0 +1,1 @@
+"""A tiny shop: the code under test of suitescope's example project."""

@@ -1,0 +1,22 @@
+"""The `suitescope` click group. Each command lives in its own module; this file only names them."""
+
+from __future__ import annotations
+
+import click
+
+from suitescope import __version__
+from suitescope.cli.bench import bench
+from suitescope.cli.report import report
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="suitescope")
+def cli() -> None:
+    """Telemetry for test suites.
+
+    Record a run with `pytest --suitescope` (files go to .telemetry/), then read it with `suitescope report`.
+    """
+
+
+cli.add_command(report)
+cli.add_command(bench)
