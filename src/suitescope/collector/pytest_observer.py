@@ -73,7 +73,10 @@ class Observer:
         call = report.__dict__.get("call")
         if report.failed and call is not None and call.excinfo is not None and self.guard.active("observer"):
             with self.guard("observer"):
-                setattr(report, REPORT_ATTR, {"failure": describe(call.excinfo.value, self.root)})
+                exc = call.excinfo.value
+                # pytest wraps a failed import in CollectError `from` the real exception: describe the real one.
+                cause = exc.__cause__ if isinstance(exc, pytest.Collector.CollectError) else None
+                setattr(report, REPORT_ATTR, {"failure": describe(cause or exc, self.root)})
         return report
 
     def extras(self, item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:

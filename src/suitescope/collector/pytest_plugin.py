@@ -172,12 +172,13 @@ class Controller:
             except Exception as exc:
                 self.guard.fail("assembler", exc)
 
-    def pytest_keyboard_interrupt(self) -> None:
-        self.keyboard_interrupt = True
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        # pytest raises Session.Interrupted (a KeyboardInterrupt) itself for collection errors and -x.
+        self.keyboard_interrupt = not excinfo.errisinstance(pytest.Session.Interrupted)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        # pytest also exits "interrupted" on collection errors; only Ctrl-C makes the run state interrupted.
+        # Only a real interrupt (Ctrl-C, pytest.exit) makes the run state "interrupted".
         self.finish(int(exitstatus), "interrupted" if self.keyboard_interrupt else "completed")
 
     def finish(self, exit_status: int | None, state: RunState) -> None:

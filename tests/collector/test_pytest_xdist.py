@@ -1,0 +1,57 @@
+"""Under pytest-xdist: one run, one run_id, one file written by the controller, every worker's tests in it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.collector.suites import EVERY_OUTCOME, EVERY_OUTCOME_STATUSES, INI
+from tests.conftest import by_id, read_run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("args", [("-n", "2"), ("-n", "auto"), ("-n", "2", "--dist", "loadscope")])
+def test_workers_records_merge_into_one_complete_run(pytester: pytest.Pytester, args: tuple[str, ...]) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_all=EVERY_OUTCOME)
+    pytester.makepyfile(test_more="\n".join(f"def test_more_{i}(): pass" for i in range(20)))
+    result = pytester.runpytest_subprocess("--suitescope", *args)
+    result.assert_outcomes(passed=25, failed=3, errors=2, skipped=3, xfailed=1, xpassed=1)
+    run, tests = read_run(pytester.path)
+    final = by_id(tests)
+    assert {k: (t["status"], t["when"]) for k, t in final.items() if k in EVERY_OUTCOME_STATUSES} == (
+        EVERY_OUTCOME_STATUSES
+    )
+    assert run["tests_expected"] == run["tests_executed"] == run["tests"] == 34
+    assert {t["run_id"] for t in tests} == {run["run_id"]}
+    assert {t["worker"] for t in tests} <= {f"gw{i}" for i in range(run["configuration"]["workers"])}
+    assert all(t["worker"] for t in tests)
+    assert run["configuration"]["workers"] >= 1
+    assert final["test_raises"]["failure"]["type"] == "KeyError"  # observer data crossed the process boundary
+    assert final["test_param[1]"]["params"] == {"n": "1"}
+
+
+def test_a_crashed_worker_shows_as_lost_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_crash="""
+        import os
+        def test_dies():
+            os._exit(3)
+        """,
+        test_rest="\n".join(f"def test_rest_{i}(): pass" for i in range(10)),
+    )
+    result = pytester.runpytest_subprocess("--suitescope", "-n", "1", "--max-worker-restart=0", "-p", "no:randomly")
+    assert result.ret != 0
+    run, tests = read_run(pytester.path)
+    crashed = by_id(tests)["test_dies"]
+    assert (crashed["status"], crashed["when"], crashed["failure"]["type"]) == ("failed", "crash", "WorkerCrash")
+    assert run["lost_workers"] == 1
+    assert run["tests_expected"] == 11
+    assert run["tests_executed"] < run["tests_expected"]
+
+
+def test_workers_record_nothing_without_the_controllers_consent(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one="def test_one(): pass\ndef test_two(): pass")
+    result = pytester.runpytest_subprocess("-n", "2")
+    result.assert_outcomes(passed=2)
+    assert not (pytester.path / ".telemetry").exists()
