@@ -39,7 +39,9 @@ class Observer:
         self.guard = guard
         self.root = str(config.rootpath)
         self.real_root = os.path.realpath(self.root)
-        self.worker = os.environ.get("PYTEST_XDIST_WORKER")
+        # From workerinput, not PYTEST_XDIST_WORKER: a pytest run inside an xdist worker inherits that variable.
+        workerinput = getattr(config, "workerinput", None)
+        self.worker: str | None = workerinput.get("workerid") if workerinput else None
         self.pass_hook = bool(config.getini("enable_assertion_pass_hook"))
         self.passed_asserts = 0
         self.failed_asserts = 0

@@ -10,23 +10,15 @@ terminal summary and never changes an outcome, the exit status or the output of 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from suitescope.collector.environment import environment, project_from_pyproject
-from suitescope.collector.guard import Guard
-from suitescope.collector.pytest_assembler import Assembler
-from suitescope.collector.pytest_observer import Observer
-from suitescope.collector.recorder import ProcessUsage, Recorder, RunInfo, new_run_id, own_usage
-from suitescope.schema.records import Configuration, Framework, RunState
+from suitescope.collector.guard import Guard  # standard library only, like this module
 
 CONTROLLER = "suitescope-controller"
 OBSERVER = "suitescope-observer"
 XDIST_HOOKS = "suitescope-xdist"
-WORKER_USAGE = "suitescope_usage"
-PYTEST: Framework = {"name": "pytest", "version": pytest.__version__}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -76,11 +68,15 @@ def recording_consent(config: pytest.Config) -> str | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    consent = recording_consent(config)
+    if consent is None:
+        return  # the common case costs one option lookup: nothing else of suitescope is even imported
     guard = Guard()
     with guard("plugin"):
-        consent = recording_consent(config)
-        if consent is None:
-            return
+        # Imported only now, so that a run that does not record pays nothing for the collector's modules.
+        from suitescope.collector.pytest_controller import Controller, WorkerReporter, XdistHooks
+        from suitescope.collector.pytest_observer import Observer
+
         config.pluginmanager.register(Observer(config, guard), OBSERVER)
         if hasattr(config, "workerinput"):
             config.pluginmanager.register(WorkerReporter(config), "suitescope-worker")
@@ -94,120 +90,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(SummaryOnly(guard), CONTROLLER)
 
 
-def telemetry_dir(config: pytest.Config) -> Path:
-    chosen = config.getoption("suitescope_dir") or os.environ.get("SUITESCOPE_DIR") or config.getini("suitescope_dir")
-    return config.rootpath / str(chosen)
-
-
-def split_project(name: str | None) -> tuple[str | None, str | None]:
-    """`vendor/name` gives both; a bare name has no vendor."""
-    if not name:
-        return None, None
-    vendor, _, project = name.rpartition("/")
-    return project or None, vendor or None
-
-
-class Controller:
-    """Hooks of the process that writes the run: assembles test records and the run record."""
-
-    def __init__(self, config: pytest.Config, guard: Guard, consent: str) -> None:
-        self.config = config
-        self.guard = guard
-        self.consent = consent
-        self.expected: int | None = None
-        self.workers = 0
-        self.worker_usage: list[ProcessUsage] = []
-        self.lost_workers = 0
-        self.keyboard_interrupt = False
-        project, vendor = split_project(
-            config.getoption("suitescope_project") or project_from_pyproject(config.rootpath)
-        )
-        self.recorder = Recorder(
-            RunInfo(
-                new_run_id(),
-                telemetry_dir(config),
-                project,
-                vendor,
-                self.configuration(),
-                {"recording": consent, "sending": False},
-            ),
-            guard,
-        )
-        self.assembler = Assembler(self.recorder.run_id, self.recorder.add_test)
-
-    @property
-    def run_id(self) -> str:
-        return self.recorder.run_id
-
-    def configuration(self) -> Configuration:
-        seed = self.config.getoption("randomly_seed", None)
-        reruns = self.config.getoption("reruns", None)
-        return {
-            "workers": self.workers,
-            "reruns": reruns if isinstance(reruns, int) else None,
-            "randomly_seed": seed if isinstance(seed, int) else None,
-            "plugins": plugin_versions(self.config),
-            "options": option_names(self.config.invocation_params.args),
-        }
-
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        with self.guard("environment"):
-            self.recorder.start(environment(PYTEST, self.config.rootpath))
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            with self.guard("assembler"):
-                self.assembler.on_collect_report(report)
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        if not hasattr(self.config, "workerinput") and self.expected is None and session.items:
-            self.expected = len(session.items)
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.guard.active("assembler"):
-            try:
-                self.assembler.on_test_report(report)
-            except Exception as exc:
-                self.guard.fail("assembler", exc)
-
-    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        # pytest raises Session.Interrupted (a KeyboardInterrupt) itself for collection errors and -x.
-        self.keyboard_interrupt = not excinfo.errisinstance(pytest.Session.Interrupted)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        # Only a real interrupt (Ctrl-C, pytest.exit) makes the run state "interrupted".
-        self.finish(int(exitstatus), "interrupted" if self.keyboard_interrupt else "completed")
-
-    def finish(self, exit_status: int | None, state: RunState) -> None:
-        with self.guard("assembler"):
-            self.assembler.interrupt()
-        with self.guard("recorder"):
-            if self.recorder.environment is None:  # sessionstart never ran
-                self.recorder.start(
-                    environment({"name": "pytest", "version": pytest.__version__}, self.config.rootpath)
-                )
-            self.recorder.info.configuration = self.configuration()
-            expected = self.expected if self.expected is not None else (0 if self.workers == 0 else None)
-            self.recorder.finish(exit_status, state, expected, self.worker_usage, self.lost_workers)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        with self.guard("summary"):
-            lines = self.guard.summary_lines()
-            if self.config.getoption("verbose") > 0 and self.guard.active("sink"):
-                lines.append(f"suitescope: wrote {self.recorder.sink.path} ({self.recorder.sink.written} records)")
-            for line in lines:
-                terminalreporter.write_line(line)
-
-    def pytest_unconfigure(self, config: pytest.Config) -> None:
-        """A run that never reached sessionfinish (an internal error) still gets its run record."""
-        with self.guard("recorder"):
-            if self.recorder.run is None:
-                self.finish(None, "crashed")
-
-
 class SummaryOnly:
     """Stands in for the controller when setting up failed: reports that, and nothing else."""
 
@@ -217,59 +99,3 @@ class SummaryOnly:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         for line in self.guard.summary_lines():
             terminalreporter.write_line(line)
-
-
-class WorkerReporter:
-    """On an xdist worker: sends the worker's peak memory and CPU back through `workeroutput`."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    def pytest_sessionfinish(self) -> None:
-        usage = own_usage()
-        output: dict[str, Any] = self.config.workeroutput  # type: ignore[attr-defined]
-        output[WORKER_USAGE] = [usage.peak_rss_kb, usage.user_s, usage.system_s]
-
-
-class XdistHooks:
-    """xdist-only hooks, registered only when xdist is installed (its hook specs exist only then)."""
-
-    def __init__(self, controller: Controller) -> None:
-        self.controller = controller
-
-    def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput["suitescope"] = self.controller.consent
-        node.workerinput["suitescope_run_id"] = self.controller.run_id
-
-    def pytest_testnodeready(self, node: Any) -> None:
-        self.controller.workers += 1
-
-    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        self.controller.expected = max(self.controller.expected or 0, len(ids))
-
-    def pytest_testnodedown(self, node: Any, error: object | None) -> None:
-        with self.controller.guard("xdist"):
-            if error is not None:
-                self.controller.lost_workers += 1
-            usage = getattr(node, "workeroutput", {}).get(WORKER_USAGE)
-            if usage:
-                self.controller.worker_usage.append(ProcessUsage(*usage))
-
-
-def plugin_versions(config: pytest.Config) -> dict[str, str]:
-    """Installed pytest plugins by distribution name, with their versions."""
-    versions: dict[str, str] = {}
-    for _, dist in config.pluginmanager.list_plugin_distinfo():
-        versions[str(dist.project_name)] = str(dist.version)
-    return dict(sorted(versions.items()))
-
-
-def option_names(args: tuple[str, ...] | list[str]) -> list[str]:
-    """The names of the command-line options used, never their values (`-n4` and `--foo=bar` give `-n`, `--foo`)."""
-    names: set[str] = set()
-    for arg in args:
-        if arg.startswith("--") and len(arg) > 2:
-            names.add(arg.split("=", 1)[0])
-        elif arg.startswith("-") and len(arg) > 1 and not arg[1].isdigit():
-            names.add(arg[:2])
-    return sorted(names)

@@ -7,11 +7,11 @@ Each step runs inside the guard, so a failing sink or a bug here costs one summa
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from suitescope import __version__
@@ -41,7 +41,17 @@ def new_run_id() -> str:
 
 
 def utc_iso(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, tz=timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """`2026-11-22T17:44:02.250986Z`. Called twice per test: the date part is formatted once per second."""
+    whole = int(epoch_s)
+    micro = round((epoch_s - whole) * 1_000_000)  # rounded as datetime.fromtimestamp rounds
+    if micro == 1_000_000:
+        whole, micro = whole + 1, 0
+    return f"{_utc_second(whole)}.{micro:06d}Z"
+
+
+@functools.lru_cache(maxsize=8)
+def _utc_second(whole: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
 
 
 @dataclass

@@ -32,9 +32,13 @@ class ReadResult:
     warnings: list[str] = field(default_factory=list)
 
 
+# One encoder for every record: json.dumps with options builds a new encoder on each call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def to_json(record: Record) -> str:
     """One record as one line of compact JSON (no trailing newline)."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(record)
 
 
 def dumps(records: Iterable[Record]) -> str:

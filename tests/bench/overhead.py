@@ -1,0 +1,198 @@
+"""What recording costs: plain pytest against `--suitescope`, `--junitxml` and pytest-reportlog, side by side.
+
+Generates a suite (by default 5,000 tests: parametrised tests, fixtures of every scope, ~2% failures, skips and
+xfails), then runs each variant in a fresh subprocess, interleaved (plain, suitescope, junitxml, reportlog, plain,
+...) so that a slow minute of a shared machine hits every variant alike. For each round the variant's wall time and
+peak RSS are divided by the plain run's of the same round; the medians of those ratios are printed.
+
+    python tests/bench/overhead.py [--tests 5000] [--pairs 5] [--workers 0,2] [--json FILE]
+    suitescope bench overhead -- --pairs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+TARGET = 1.05
+VARIANTS: dict[str, list[str]] = {
+    "plain": [],
+    "suitescope": ["--suitescope"],
+    "junitxml": ["--junitxml", "{out}/junit.xml"],
+    "reportlog": ["--report-log", "{out}/reportlog.jsonl"],
+}
+
+CONFTEST = '''
+import pytest
+
+@pytest.fixture(scope="session")
+def session_value():
+    return {"config": list(range(50))}
+
+@pytest.fixture(scope="package")
+def package_value(session_value):
+    return len(session_value["config"])
+
+@pytest.fixture(scope="module")
+def module_value(package_value):
+    return package_value * 2
+
+@pytest.fixture(scope="class")
+def class_value(module_value):
+    return module_value + 1
+
+@pytest.fixture
+def function_value(class_value):
+    yield class_value
+'''
+
+MODULE = '''
+import pytest
+
+@pytest.mark.parametrize("n", range(60))
+def test_param(n, module_value):
+    assert n != 7  # one failing parameter: with the test below, 2% of the suite fails
+
+def test_plain(function_value):
+    assert function_value > 0
+
+def test_fails():
+    assert module_value_missing == 0  # noqa: F821
+
+@pytest.mark.skip(reason="benchmark skip")
+def test_skipped():
+    pass
+
+@pytest.mark.xfail(reason="benchmark xfail")
+def test_xfail():
+    assert False
+
+class TestGroup:
+    @pytest.mark.parametrize("k", range(36))
+    def test_method(self, k, class_value, function_value):
+        assert k < class_value + function_value
+'''
+
+
+def generate(root: Path, tests: int) -> int:
+    """Write a suite of about `tests` tests under root/tests; returns the exact number written."""
+    per_module = 100
+    modules = max(1, tests // per_module)
+    (root / "tests").mkdir(parents=True)
+    (root / "tests" / "__init__.py").write_text("")
+    (root / "tests" / "conftest.py").write_text(CONFTEST)
+    (root / "pytest.ini").write_text("[pytest]\n")
+    total = 0
+    for i in range(modules):
+        # 100 tests a module: 60 params + plain + fails + skip + xfail + 36 methods.
+        (root / "tests" / f"test_mod_{i:03d}.py").write_text(MODULE)
+        total += 100
+    return total
+
+
+@dataclass
+class Sample:
+    variant: str
+    workers: int
+    seconds: float
+    peak_rss_kb: int
+    exit_code: int
+
+
+def run_once(root: Path, variant: str, workers: int, out: Path) -> Sample:
+    args = [a.format(out=out) for a in VARIANTS[variant]]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]
+    if workers:
+        cmd += ["-n", str(workers)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUITESCOPE")}
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    # wait4 gives this child's own resource usage; its ru_maxrss is the largest of it and its descendants.
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Sample(variant, workers, seconds, int(usage.ru_maxrss), proc.returncode)
+
+
+def measure(root: Path, pairs: int, workers: list[int], progress: bool) -> list[Sample]:
+    samples: list[Sample] = []
+    total = pairs * len(workers) * len(VARIANTS)
+    with tempfile.TemporaryDirectory() as out_dir:
+        for pair in range(pairs):
+            for w in workers:
+                for variant in VARIANTS:
+                    sample = run_once(root, variant, w, Path(out_dir))
+                    samples.append(sample)
+                    if progress:
+                        print(
+                            f"\r[{len(samples):>3}/{total}] round {pair + 1} -n {w} {variant:<10} "
+                            f"{sample.seconds:6.2f}s {sample.peak_rss_kb / 1024:6.1f} MiB",
+                            end="", file=sys.stderr, flush=True,
+                        )
+    if progress:
+        print(file=sys.stderr)
+    return samples
+
+
+def ratios(samples: list[Sample], workers: int) -> dict[str, dict[str, float]]:
+    """Median over rounds of (variant / plain of the same round), for wall time and peak RSS."""
+    plain = [s for s in samples if s.workers == workers and s.variant == "plain"]
+    result: dict[str, dict[str, float]] = {}
+    for variant in VARIANTS:
+        mine = [s for s in samples if s.workers == workers and s.variant == variant]
+        result[variant] = {
+            "time_ratio": statistics.median(m.seconds / p.seconds for m, p in zip(mine, plain)),
+            "rss_ratio": statistics.median(m.peak_rss_kb / p.peak_rss_kb for m, p in zip(mine, plain)),
+            "median_seconds": statistics.median(m.seconds for m in mine),
+            "median_peak_rss_mib": statistics.median(m.peak_rss_kb for m in mine) / 1024,
+        }
+    return result
+
+
+def render(results: dict[int, dict[str, dict[str, float]]], tests: int, pairs: int) -> str:
+    lines = [f"pytest overhead, {tests} tests, {pairs} interleaved rounds (median of per-round ratios to plain)", ""]
+    lines.append(f"{'workers':>7}  {'variant':<11} {'wall s':>7} {'time ratio':>10} {'peak MiB':>9} {'RSS ratio':>9}")
+    for workers, table in results.items():
+        for variant, row in table.items():
+            lines.append(
+                f"{workers:>7}  {variant:<11} {row['median_seconds']:>7.2f} {row['time_ratio']:>10.3f} "
+                f"{row['median_peak_rss_mib']:>9.1f} {row['rss_ratio']:>9.3f}"
+            )
+        ours = table["suitescope"]["time_ratio"]
+        peers = min(table["junitxml"]["time_ratio"], table["reportlog"]["time_ratio"])
+        verdict = "met" if ours <= TARGET and ours < peers else "NOT met"
+        lines.append(f"{'':>7}  target (suitescope <= {TARGET} and below both peers) at -n {workers}: {verdict}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tests", type=int, default=5000, help="size of the generated suite (default 5000)")
+    parser.add_argument("--pairs", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--workers", default="0,2", help="comma-separated xdist worker counts; 0 = no xdist")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    args = parser.parse_args(argv)
+    workers = [int(w) for w in args.workers.split(",")]
+    with tempfile.TemporaryDirectory(prefix="suitescope-bench-") as tmp:
+        root = Path(tmp)
+        tests = generate(root, args.tests)
+        samples = measure(root, args.pairs, workers, progress=not args.quiet)
+    results = {w: ratios(samples, w) for w in workers}
+    print(render(results, tests, args.pairs))
+    if args.json:
+        args.json.write_text(json.dumps({"tests": tests, "pairs": args.pairs, "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
