@@ -114,10 +114,8 @@ class Controller:
         with self.guard("assembler"):
             self.assembler.interrupt()
         with self.guard("recorder"):
-            if self.recorder.environment is None:  # sessionstart never ran
-                self.recorder.start(
-                    environment({"name": "pytest", "version": pytest.__version__}, self.config.rootpath)
-                )
+            if self.recorder.environment is None:  # the session never started: there is no run to write
+                return
             self.recorder.info.configuration = self.configuration()
             expected = self.expected if self.expected is not None else (0 if self.workers == 0 else None)
             self.recorder.finish(exit_status, state, expected, self.worker_usage, self.lost_workers)
@@ -133,7 +131,7 @@ class Controller:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """A run that never reached sessionfinish (an internal error) still gets its run record."""
         with self.guard("recorder"):
-            if self.recorder.run is None:
+            if self.recorder.run is None and self.recorder.environment is not None:
                 self.finish(None, "crashed")
 
 

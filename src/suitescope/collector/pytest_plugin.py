@@ -67,9 +67,13 @@ def recording_consent(config: pytest.Config) -> str | None:
     return "ini" if config.getini("suitescope") else None
 
 
+# Options that make pytest show something instead of running tests: such a run is not recorded.
+NOT_A_RUN = ("help", "version", "collectonly", "showfixtures", "show_fixtures_per_test", "markers", "setupplan")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     consent = recording_consent(config)
-    if consent is None:
+    if consent is None or any(config.getoption(name, False) for name in NOT_A_RUN):
         return  # the common case costs one option lookup: nothing else of suitescope is even imported
     guard = Guard()
     with guard("plugin"):

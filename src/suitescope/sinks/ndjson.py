@@ -1,12 +1,14 @@
 """The NDJSON sink: one file per run, `<dir>/<run_id>.ndjson`, opened once and written through a buffer.
 
 A run never overwrites another (run ids are unique and the file is opened with "x"). Records are buffered in
-memory by the file object and reach the disk when the buffer fills and at `close()`, so the cost per test is an
-append to a buffer, never an open or a flush.
+memory by the file object and reach the disk when the buffer fills, at `close()`, and at most once a second
+otherwise, so the cost per test is an append to a buffer (never an open), and a process killed outright loses at
+most the last second of records.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TextIO
 
@@ -14,6 +16,7 @@ from suitescope.schema.codec import to_json
 from suitescope.schema.records import Record
 
 BUFFER_BYTES = 256 * 1024
+FLUSH_EVERY_S = 1.0
 
 
 def run_file(directory: Path, run_id: str) -> Path:
@@ -27,6 +30,7 @@ class NdjsonSink:
         self.path = run_file(directory, run_id)
         self.written = 0
         self._fh: TextIO | None = None
+        self._next_flush = 0.0
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,6 +42,10 @@ class NdjsonSink:
         assert self._fh is not None
         self._fh.write(to_json(record) + "\n")
         self.written += 1
+        now = time.monotonic()
+        if now >= self._next_flush:
+            self._fh.flush()
+            self._next_flush = now + FLUSH_EVERY_S
 
     def flush(self) -> None:
         if self._fh is not None:

@@ -1,0 +1,37 @@
+"""The overhead benchmark runs end to end on a small suite (its figures are for docs/benchmarks.md, not here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from suitescope.cli.commands import cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_benchmark_runs_every_variant_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(
+        cli,
+        ["bench", "overhead", "--repo", str(REPO), "--tests", "100", "--pairs", "1", "--workers", "0",
+         "--json", str(out), "--quiet"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "time ratio" in result.output and "target" in result.output
+    data = json.loads(out.read_text())
+    assert data["tests"] == 100
+    rows = data["results"]["0"]
+    assert set(rows) == {"plain", "suitescope", "junitxml", "reportlog"}
+    assert rows["plain"]["time_ratio"] == 1.0
+    assert all(row["median_seconds"] > 0 and row["median_peak_rss_mib"] > 0 for row in rows.values())
+
+
+def test_bench_outside_a_checkout_says_how_to_fix_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["bench", "overhead", "--repo", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "run this from a suitescope checkout, or pass --repo PATH" in result.output
