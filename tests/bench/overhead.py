@@ -103,6 +103,7 @@ class Sample:
     variant: str
     workers: int
     seconds: float
+    cpu_seconds: float  # user + system of the process and its workers: less disturbed by a busy machine
     peak_rss_kb: int
     exit_code: int
 
@@ -119,7 +120,8 @@ def run_once(root: Path, variant: str, workers: int, out: Path) -> Sample:
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Sample(variant, workers, seconds, int(usage.ru_maxrss), proc.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Sample(variant, workers, seconds, cpu, int(usage.ru_maxrss), proc.returncode)
 
 
 def measure(root: Path, pairs: int, workers: list[int], progress: bool) -> list[Sample]:
@@ -150,6 +152,8 @@ def ratios(samples: list[Sample], workers: int) -> dict[str, dict[str, float]]:
         mine = [s for s in samples if s.workers == workers and s.variant == variant]
         result[variant] = {
             "time_ratio": statistics.median(m.seconds / p.seconds for m, p in zip(mine, plain)),
+            "cpu_ratio": statistics.median(m.cpu_seconds / p.cpu_seconds for m, p in zip(mine, plain)),
+            "best_time_ratio": min(m.seconds for m in mine) / min(p.seconds for p in plain),
             "rss_ratio": statistics.median(m.peak_rss_kb / p.peak_rss_kb for m, p in zip(mine, plain)),
             "median_seconds": statistics.median(m.seconds for m in mine),
             "median_peak_rss_mib": statistics.median(m.peak_rss_kb for m in mine) / 1024,
@@ -159,11 +163,15 @@ def ratios(samples: list[Sample], workers: int) -> dict[str, dict[str, float]]:
 
 def render(results: dict[int, dict[str, dict[str, float]]], tests: int, pairs: int) -> str:
     lines = [f"pytest overhead, {tests} tests, {pairs} interleaved rounds (median of per-round ratios to plain)", ""]
-    lines.append(f"{'workers':>7}  {'variant':<11} {'wall s':>7} {'time ratio':>10} {'peak MiB':>9} {'RSS ratio':>9}")
+    lines.append(
+        f"{'workers':>7}  {'variant':<11} {'wall s':>7} {'time ratio':>10} {'best/best':>9} {'CPU ratio':>9} "
+        f"{'peak MiB':>9} {'RSS ratio':>9}"
+    )
     for workers, table in results.items():
         for variant, row in table.items():
             lines.append(
                 f"{workers:>7}  {variant:<11} {row['median_seconds']:>7.2f} {row['time_ratio']:>10.3f} "
+                f"{row['best_time_ratio']:>9.3f} {row['cpu_ratio']:>9.3f} "
                 f"{row['median_peak_rss_mib']:>9.1f} {row['rss_ratio']:>9.3f}"
             )
         ours = table["suitescope"]["time_ratio"]

@@ -19,6 +19,10 @@ def debug_channels() -> frozenset[str]:
     return frozenset(c.strip() for c in os.environ.get("SUITESCOPE_DEBUG", "").split(",") if c.strip())
 
 
+# How a failed part is named to the user, where "internal error" would mislead (the disk, not our code).
+WHAT_FAILED = {"sink": "could not write the run file, so this run's telemetry is incomplete"}
+
+
 class Guard:
     """Swallows, counts and reports failures of named parts; a failed part stays off."""
 
@@ -60,8 +64,8 @@ class Guard:
     def summary_lines(self) -> list[str]:
         """What the terminal summary shows: one line per failed part, one per note."""
         lines = [
-            f"suitescope: {part} disabled after an internal error ({self.first_error[part]}); "
-            "your tests were not affected"
+            f"suitescope: {WHAT_FAILED.get(part, f'{part} disabled after an internal error')} "
+            f"({self.first_error[part]}); your tests were not affected"
             for part in self.failures
         ]
         return lines + [f"suitescope: {note}" for note in self.notes]

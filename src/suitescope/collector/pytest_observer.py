@@ -46,6 +46,8 @@ class Observer:
         self.passed_asserts = 0
         self.failed_asserts = 0
         self._files: dict[Path, str] = {}
+        self._markers: dict[str, list[str]] = {}
+        self._containers: dict[str, dict[str, str | None]] = {}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -98,21 +100,45 @@ class Observer:
         return extras
 
     def identity(self, item: pytest.Item) -> dict[str, Any]:
-        cls = getattr(item, "cls", None)
-        module = getattr(item, "module", None)
         callspec = getattr(item, "callspec", None)
         line = item.location[1]
-        markers = dict.fromkeys(m.name for m in item.iter_markers() if m.name not in SKIP_MARKERS)
+        markers = dict.fromkeys(
+            [m.name for m in item.own_markers if m.name not in SKIP_MARKERS] + self.inherited_markers(item.parent)
+        )
         return {
             "name": item.name,
-            "class": cls.__qualname__ if cls is not None else None,
-            "module": module.__name__ if module is not None else None,
-            "file": self.relative_file(item.path),
+            **self.container(item),
             "line": line + 1 if line is not None else None,
             "params": {k: safe_repr(v) for k, v in callspec.params.items()} if callspec else None,
             "markers": list(markers),
             "worker": self.worker,
         }
+
+    def container(self, item: pytest.Item) -> dict[str, str | None]:
+        """Class, module and file of a test, cached per parent node (`item.cls` and `item.module` walk the
+        node chain on every access)."""
+        key = item.parent.nodeid if item.parent is not None else ""
+        cached = self._containers.get(key)
+        if cached is None:
+            cls = getattr(item, "cls", None)
+            module = getattr(item, "module", None)
+            cached = self._containers[key] = {
+                "class": cls.__qualname__ if cls is not None else None,
+                "module": module.__name__ if module is not None else None,
+                "file": self.relative_file(item.path),
+            }
+        return cached
+
+    def inherited_markers(self, node: pytest.Item | pytest.Collector | None) -> list[str]:
+        """Marker names of a node and its parents, nearest first, as `iter_markers` gives them; cached per
+        node, since thousands of tests share a few modules and classes."""
+        if node is None:
+            return []
+        cached = self._markers.get(node.nodeid)
+        if cached is None:
+            own = [m.name for m in node.own_markers if m.name not in SKIP_MARKERS]
+            cached = self._markers[node.nodeid] = own + self.inherited_markers(node.parent)
+        return cached
 
     def relative_file(self, path: Path) -> str:
         """The real path of a test file relative to the real root (symlinks resolved), cached per file."""
