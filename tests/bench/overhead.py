@@ -82,6 +82,93 @@ class TestGroup:
 '''
 
 
+# A pytest plugin for one more run: times every suitescope hook from inside the run, so the share of time spent in
+# suitescope is measured within one process, immune to the machine's speed changing between runs.
+SELF_TIME_PLUGIN = '''
+import functools, inspect, json, os, time
+from suitescope.collector import pytest_controller, pytest_observer
+
+SPENT = [0.0]
+BY_HOOK = {}
+START = time.perf_counter()
+
+
+def timed(fn):
+    name = fn.__qualname__
+    if inspect.isgeneratorfunction(fn):  # a new-style wrapper: time both halves, around the yield
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            gen = fn(*args, **kwargs)
+            first = next(gen)
+            add(name, time.perf_counter() - t)
+            try:
+                result = yield first
+            except BaseException as exc:
+                t = time.perf_counter()
+                try:
+                    gen.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+                finally:
+                    add(name, time.perf_counter() - t)
+            t = time.perf_counter()
+            try:
+                gen.send(result)
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                add(name, time.perf_counter() - t)
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            add(name, time.perf_counter() - t)
+    return wrapper
+
+
+def add(name, seconds):
+    SPENT[0] += seconds
+    BY_HOOK[name] = BY_HOOK.get(name, 0.0) + seconds
+
+
+for cls in (pytest_observer.Observer, pytest_controller.Controller, pytest_controller.XdistHooks,
+            pytest_controller.WorkerReporter):
+    for name, fn in list(vars(cls).items()):
+        if name.startswith("pytest_") and callable(fn):
+            setattr(cls, name, timed(fn))
+
+
+def pytest_unconfigure(config):
+    path = os.path.join(os.environ["SELF_TIME_DIR"], f"{os.getpid()}.json")
+    with open(path, "w") as fh:
+        json.dump({"suitescope_s": SPENT[0], "process_s": time.perf_counter() - START, "by_hook": BY_HOOK}, fh)
+'''
+
+
+def self_time(root: Path, workers: int) -> dict[str, float]:
+    """Seconds spent inside suitescope's hooks, summed over the processes of one run, and their share."""
+    (root / "bench_self_time.py").write_text(SELF_TIME_PLUGIN)
+    with tempfile.TemporaryDirectory() as out:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SUITESCOPE")}
+        env.update(SELF_TIME_DIR=out, PYTHONPATH=os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])))
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+               "-p", "bench_self_time", "--suitescope", *(["-n", str(workers)] if workers else [])]
+        subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        figures = [json.loads(p.read_text()) for p in Path(out).glob("*.json")]
+    ours = sum(f["suitescope_s"] for f in figures)
+    total = sum(f["process_s"] for f in figures)
+    by_hook: dict[str, float] = {}
+    for figure in figures:
+        for name, seconds in figure["by_hook"].items():
+            by_hook[name] = by_hook.get(name, 0.0) + seconds
+    return {"suitescope_s": ours, "process_s": total, "share": ours / total if total else 0.0, "by_hook": by_hook}
+
+
 def generate(root: Path, tests: int) -> int:
     """Write a suite of about `tests` tests under root/tests; returns the exact number written."""
     per_module = 100
@@ -161,7 +248,9 @@ def ratios(samples: list[Sample], workers: int) -> dict[str, dict[str, float]]:
     return result
 
 
-def render(results: dict[int, dict[str, dict[str, float]]], tests: int, pairs: int) -> str:
+def render(
+    results: dict[int, dict[str, dict[str, float]]], selves: dict[int, dict[str, float]], tests: int, pairs: int
+) -> str:
     lines = [f"pytest overhead, {tests} tests, {pairs} interleaved rounds (median of per-round ratios to plain)", ""]
     lines.append(
         f"{'workers':>7}  {'variant':<11} {'wall s':>7} {'time ratio':>10} {'best/best':>9} {'CPU ratio':>9} "
@@ -178,6 +267,12 @@ def render(results: dict[int, dict[str, dict[str, float]]], tests: int, pairs: i
         peers = min(table["junitxml"]["time_ratio"], table["reportlog"]["time_ratio"])
         verdict = "met" if ours <= TARGET and ours < peers else "NOT met"
         lines.append(f"{'':>7}  target (suitescope <= {TARGET} and below both peers) at -n {workers}: {verdict}")
+        mine = selves[workers]
+        lines.append(
+            f"{'':>7}  measured inside one run: {mine['suitescope_s']:.3f}s of {mine['process_s']:.2f}s process time "
+            f"in suitescope's hooks = {mine['share']:.2%} (implied ratio {1 / (1 - mine['share']):.3f}, "
+            f"{mine['suitescope_s'] / tests * 1e6:.0f} us per test)"
+        )
         lines.append("")
     return "\n".join(lines)
 
@@ -195,10 +290,12 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         tests = generate(root, args.tests)
         samples = measure(root, args.pairs, workers, progress=not args.quiet)
+        selves = {w: self_time(root, w) for w in workers}
     results = {w: ratios(samples, w) for w in workers}
-    print(render(results, tests, args.pairs))
+    print(render(results, selves, tests, args.pairs))
     if args.json:
-        args.json.write_text(json.dumps({"tests": tests, "pairs": args.pairs, "results": results}, indent=2))
+        data = {"tests": tests, "pairs": args.pairs, "results": results, "self_time": selves}
+        args.json.write_text(json.dumps(data, indent=2))
     return 0
 
 

@@ -13,7 +13,6 @@ what pytest itself reports, with one record per attempt instead of one line per 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -35,31 +34,48 @@ def take_extras(report: Report) -> dict[str, Any]:
 
 
 def worker_of(report: pytest.TestReport) -> str | None:
-    worker = getattr(report, "worker_id", None)
-    if worker is None and hasattr(report, "node"):  # xdist's report for a crashed worker
-        worker = getattr(getattr(report.node, "gateway", None), "id", None)
+    worker: str | None = report.__dict__.get("worker_id")  # set on reports that came from an xdist worker
+    if worker is None and "node" in report.__dict__:  # xdist's report for a crashed worker
+        worker = getattr(getattr(report.__dict__["node"], "gateway", None), "id", None)
     return worker
 
 
-@dataclass
-class Attempt:
-    """One attempt of one test while its phase reports arrive."""
+PHASE_KEYS = {"setup": "setup_ms", "call": "call_ms", "teardown": "teardown_ms"}
 
-    nodeid: str
-    start: float | None
-    worker: str | None
-    attempt: int
-    identity: dict[str, Any] = field(default_factory=dict)
-    status: Status = "passed"
-    when: Phase | None = None
-    failure: Failure | None = None
-    reason: str | None = None
-    final: bool = True
-    stop: float | None = None
-    phases: dict[str, float | None] = field(
-        default_factory=lambda: {"setup_ms": None, "call_ms": None, "teardown_ms": None}
+
+class Attempt:
+    """One attempt of one test while its phase reports arrive (slots: thousands are made per run)."""
+
+    __slots__ = (
+        "assertions",
+        "attempt",
+        "failure",
+        "final",
+        "identity",
+        "nodeid",
+        "phases",
+        "reason",
+        "start",
+        "status",
+        "stop",
+        "when",
+        "worker",
     )
-    assertions: dict[str, int | None] = field(default_factory=lambda: {"passed": None, "failed": 0})
+
+    def __init__(self, nodeid: str, start: float | None, worker: str | None, attempt: int) -> None:
+        self.nodeid = nodeid
+        self.start = start
+        self.worker = worker
+        self.attempt = attempt
+        self.identity: dict[str, Any] = {}
+        self.status: Status = "passed"
+        self.when: Phase | None = None
+        self.failure: Failure | None = None
+        self.reason: str | None = None
+        self.final = True
+        self.stop: float | None = None
+        self.phases: dict[str, float | None] = {"setup_ms": None, "call_ms": None, "teardown_ms": None}
+        self.assertions: dict[str, int | None] = {"passed": None, "failed": 0}
 
     def fail(self, status: Status, when: Phase, failure: Failure | None) -> None:
         """The first failure of an attempt decides its status; later ones do not overwrite it."""
@@ -77,31 +93,35 @@ class Assembler:
 
     def on_test_report(self, report: pytest.TestReport) -> None:
         extras = take_extras(report)
-        key = (worker_of(report), report.nodeid)
-        if report.when == "setup" or key not in self.pending:
-            if key in self.pending:  # a setup report while the last attempt is open: close that one
-                self.close(self.pending.pop(key))
-            self.pending[key] = Attempt(
-                report.nodeid, getattr(report, "start", None), key[0], getattr(report, "rerun", 0) + 1
-            )
-        attempt = self.pending[key]
-        if "identity" in extras:
-            attempt.identity = extras["identity"]
-        if "assertions" in extras:
-            attempt.assertions = extras["assertions"]
-        self.apply(attempt, report, extras.get("failure"))
-        if report.when in ("teardown", "???"):
-            self.close(self.pending.pop(key))
-
-    def apply(self, attempt: Attempt, report: pytest.TestReport, failure: Failure | None) -> None:
+        nodeid = report.nodeid
+        key = (worker_of(report), nodeid)
         when: str = report.when  # plugins widen pytest's literals: "rerun" outcomes, xdist's "???" phase
-        if when in ("setup", "call", "teardown"):
-            attempt.phases[f"{when}_ms"] = round(report.duration * 1000, 3)
-        attempt.stop = getattr(report, "stop", None) or attempt.stop
+        attempt = self.pending.get(key)
+        if attempt is None or when == "setup":
+            if attempt is not None:  # a setup report while the last attempt is open: close that one
+                self.close(attempt)
+            attempt = self.pending[key] = Attempt(
+                nodeid, report.__dict__.get("start"), key[0], report.__dict__.get("rerun", 0) + 1
+            )
+        if extras:
+            attempt.identity = extras.get("identity", attempt.identity)
+            attempt.assertions = extras.get("assertions", attempt.assertions)
+        self.apply(attempt, report, when, extras.get("failure"))
+        if when == "teardown" or when == "???":
+            del self.pending[key]
+            self.close(attempt)
+
+    def apply(self, attempt: Attempt, report: pytest.TestReport, when: str, failure: Failure | None) -> None:
+        phase_key = PHASE_KEYS.get(when)
+        if phase_key is not None:
+            attempt.phases[phase_key] = round(report.duration * 1000, 3)
+        attempt.stop = report.__dict__.get("stop") or attempt.stop
         outcome: str = report.outcome
+        wasxfail = report.__dict__.get("wasxfail")
+        if outcome == "passed" and wasxfail is None:
+            return  # the common case: nothing more to learn from this report
         if outcome == "rerun":
             attempt.final = False
-        wasxfail = getattr(report, "wasxfail", None)
         if when == "???":  # xdist: the worker died while running this test
             attempt.fail("failed", "crash", describe_text("WorkerCrash", str(report.longrepr), report.nodeid))
         elif outcome in ("failed", "rerun"):
@@ -110,7 +130,7 @@ class Assembler:
             attempt.status = "xfailed" if wasxfail is not None else "skipped"
             attempt.reason = wasxfail if wasxfail is not None else skip_reason(report)
             attempt.failure = failure if wasxfail is not None else None
-        elif when == "call" and wasxfail is not None:
+        elif when == "call":
             attempt.status, attempt.reason = "xpassed", wasxfail or None
 
     def apply_failure(self, attempt: Attempt, report: pytest.TestReport, failure: Failure | None) -> None:
@@ -132,28 +152,25 @@ class Assembler:
     def record(self, attempt: Attempt) -> TestRecord:
         ident = attempt.identity
         phases = attempt.phases
-        duration = sum(v for v in phases.values() if v is not None)
+        nodeid = attempt.nodeid
+        setup, call, teardown = phases["setup_ms"], phases["call_ms"], phases["teardown_ms"]
         return {
             "schema_version": SCHEMA_VERSION,
             "kind": "test",
             "run_id": self.run_id,
-            "id": attempt.nodeid,
-            "name": ident.get("name") or attempt.nodeid.rpartition("::")[2],
+            "id": nodeid,
+            "name": ident.get("name") or nodeid.rpartition("::")[2],
             "class": ident.get("class"),
             "module": ident.get("module"),
-            "file": ident.get("file") or attempt.nodeid.partition("::")[0],
+            "file": ident.get("file") or nodeid.partition("::")[0],
             "line": ident.get("line"),
             "params": ident.get("params"),
             "status": attempt.status,
             "when": attempt.when,
             "start_time": utc_iso(attempt.start) if attempt.start else None,
             "end_time": utc_iso(attempt.stop) if attempt.stop else None,
-            "duration_ms": round(duration, 3),
-            "phases": {
-                "setup_ms": phases["setup_ms"],
-                "call_ms": phases["call_ms"],
-                "teardown_ms": phases["teardown_ms"],
-            },
+            "duration_ms": round((setup or 0.0) + (call or 0.0) + (teardown or 0.0), 3),
+            "phases": {"setup_ms": setup, "call_ms": call, "teardown_ms": teardown},
             "worker": ident.get("worker", attempt.worker),
             "attempt": attempt.attempt,
             "final": attempt.final,
@@ -168,7 +185,8 @@ class Assembler:
         failure = take_extras(report).get("failure") or describe_text(
             "CollectionError", str(report.longrepr or ""), report.nodeid
         )
-        attempt = Attempt(report.nodeid, None, None, 1, status="error", when="collect", failure=failure)
+        attempt = Attempt(report.nodeid, None, None, 1)
+        attempt.fail("error", "collect", failure)
         self.close(attempt)
 
     def interrupt(self) -> None:

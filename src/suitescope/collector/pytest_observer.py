@@ -49,11 +49,6 @@ class Observer:
         self._markers: dict[str, list[str]] = {}
         self._containers: dict[str, dict[str, str | None]] = {}
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        self.passed_asserts = 0
-        self.failed_asserts = 0
-
     def pytest_assertion_pass(self) -> None:
         self.passed_asserts += 1
 
@@ -64,7 +59,9 @@ class Observer:
         report = yield
         if self.guard.active("observer"):
             try:
-                setattr(report, REPORT_ATTR, self.extras(item, call))
+                extras = self.extras(item, call)
+                if extras:  # most call reports have nothing to add
+                    setattr(report, REPORT_ATTR, extras)
             except Exception as exc:
                 self.guard.fail("observer", exc)
         return report
@@ -93,10 +90,13 @@ class Observer:
             if excinfo.errisinstance(AssertionError):
                 self.failed_asserts += 1
         if call.when == "teardown":
-            extras["assertions"] = {
-                "passed": self.passed_asserts if self.pass_hook else None,
-                "failed": self.failed_asserts,
-            }
+            if self.pass_hook or self.failed_asserts:
+                extras["assertions"] = {
+                    "passed": self.passed_asserts if self.pass_hook else None,
+                    "failed": self.failed_asserts,
+                }
+            # Counted from one teardown to the next, so asserts in the next test's fixtures count for it.
+            self.passed_asserts = self.failed_asserts = 0
         return extras
 
     def identity(self, item: pytest.Item) -> dict[str, Any]:
