@@ -21,6 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TARGET = 1.05
 VARIANTS: dict[str, list[str]] = {
@@ -85,8 +86,7 @@ class TestGroup:
 # A pytest plugin for one more run: times every suitescope hook from inside the run, so the share of time spent in
 # suitescope is measured within one process, immune to the machine's speed changing between runs.
 SELF_TIME_PLUGIN = '''
-import functools, inspect, json, os, time
-from suitescope.collector import pytest_controller, pytest_observer
+import functools, importlib, inspect, json, os, time
 
 SPENT = [0.0]
 BY_HOOK = {}
@@ -136,8 +136,16 @@ def add(name, seconds):
     BY_HOOK[name] = BY_HOOK.get(name, 0.0) + seconds
 
 
-for cls in (pytest_observer.Observer, pytest_controller.Controller, pytest_controller.XdistHooks,
-            pytest_controller.WorkerReporter):
+TARGETS = {
+    "suitescope": [("suitescope.collector.pytest_observer", "Observer"),
+                   ("suitescope.collector.pytest_controller", "Controller"),
+                   ("suitescope.collector.pytest_controller", "XdistHooks"),
+                   ("suitescope.collector.pytest_controller", "WorkerReporter")],
+    "junitxml": [("_pytest.junitxml", "LogXML")],
+    "reportlog": [("pytest_reportlog.plugin", "ReportLogPlugin")],
+}
+for module, name in TARGETS[os.environ["SELF_TIME_TARGET"]]:
+    cls = getattr(importlib.import_module(module), name)
     for name, fn in list(vars(cls).items()):
         if name.startswith("pytest_") and callable(fn):
             setattr(cls, name, timed(fn))
@@ -150,14 +158,16 @@ def pytest_unconfigure(config):
 '''
 
 
-def self_time(root: Path, workers: int) -> dict[str, float]:
-    """Seconds spent inside suitescope's hooks, summed over the processes of one run, and their share."""
+def self_time(root: Path, workers: int, variant: str = "suitescope") -> dict[str, Any]:
+    """Seconds spent inside the hooks of `variant`'s plugin, summed over the processes of one run, and their
+    share of those processes' time: the same yardstick for suitescope and its peers."""
     (root / "bench_self_time.py").write_text(SELF_TIME_PLUGIN)
     with tempfile.TemporaryDirectory() as out:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SUITESCOPE")}
-        env.update(SELF_TIME_DIR=out, PYTHONPATH=os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])))
+        env.update(SELF_TIME_DIR=out, SELF_TIME_TARGET=variant, PYTHONPATH=os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])))
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-               "-p", "bench_self_time", "--suitescope", *(["-n", str(workers)] if workers else [])]
+               "-p", "bench_self_time", *[a.format(out=out) for a in VARIANTS[variant]],
+               *(["-n", str(workers)] if workers else [])]
         subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
         figures = [json.loads(p.read_text()) for p in Path(out).glob("*.json")]
     ours = sum(f["suitescope_s"] for f in figures)

@@ -162,3 +162,27 @@ def test_packages_import_only_in_the_agreed_direction() -> None:
                 if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("suitescope."):
                     target = node.module.split(".")[1]
                     assert target in allowed, f"{path.relative_to(SRC)} imports {node.module}"
+
+
+@pytest.mark.usefixtures("no_strict")
+def test_a_failure_on_xdist_workers_costs_one_summary_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_many="\n".join(f"def test_{i}(): pass" for i in range(10)))
+    pytester.makeconftest(
+        """
+        from suitescope.collector import pytest_assembler
+
+        def explode(self, report):
+            raise RuntimeError("worker-side bug")
+
+        pytest_assembler.Assembler.on_test_report = explode
+        """
+    )
+    result = pytester.runpytest_subprocess("--suitescope", "-n", "2")
+    result.assert_outcomes(passed=10)
+    lines = [line for line in result.outlines if line.startswith("suitescope:")]
+    assert lines == [
+        "suitescope: assembler disabled after an internal error (RuntimeError: worker-side bug); "
+        "your tests were not affected (xdist workers gw0, gw1)"
+    ]
+    run, tests = read_run(pytester.path)
+    assert tests == [] and run["tests_expected"] == 10 and run["tests_executed"] == 0

@@ -17,9 +17,11 @@ from suitescope.collector.environment import environment, project_from_pyproject
 from suitescope.collector.guard import Guard
 from suitescope.collector.pytest_assembler import Assembler
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunInfo, new_run_id, own_usage
-from suitescope.schema.records import Configuration, Framework, RunState
+from suitescope.schema.records import Configuration, Framework, RunState, TestRecord
 
 WORKER_USAGE = "suitescope_usage"
+WORKER_PROBLEMS = "suitescope_problems"
+RECORDS_ATTR = "_suitescope_records"
 PYTEST: Framework = {"name": "pytest", "version": pytest.__version__}
 
 
@@ -48,6 +50,7 @@ class Controller:
         self.worker_usage: list[ProcessUsage] = []
         self.lost_workers = 0
         self.keyboard_interrupt = False
+        self.worker_problems: dict[str, list[str]] = {}  # summary line -> the workers that had it
         project, vendor = split_project(
             config.getoption("suitescope_project") or project_from_pyproject(config.rootpath)
         )
@@ -95,7 +98,12 @@ class Controller:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.guard.active("assembler"):
+        records = report.__dict__.pop(RECORDS_ATTR, None)
+        if records is not None:  # assembled by the xdist worker that ran the test
+            for record in records:
+                self.recorder.add_test(record)
+        elif self.guard.active("assembler") and ("worker_id" not in report.__dict__ or str(report.when) == "???"):
+            # Tests of this process, and xdist's report of a test whose worker died (made here, not there).
             try:
                 self.assembler.on_test_report(report)
             except Exception as exc:
@@ -123,6 +131,7 @@ class Controller:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         with self.guard("summary"):
             lines = self.guard.summary_lines()
+            lines += [f"{line} (xdist workers {', '.join(sorted(ids))})" for line, ids in self.worker_problems.items()]
             if self.config.getoption("verbose") > 0 and self.guard.active("sink"):
                 lines.append(f"suitescope: wrote {self.recorder.sink.path} ({self.recorder.sink.written} records)")
             for line in lines:
@@ -136,15 +145,39 @@ class Controller:
 
 
 class WorkerReporter:
-    """On an xdist worker: sends the worker's peak memory and CPU back through `workeroutput`."""
+    """On an xdist worker: assembles the records of its tests where they ran, and reports its usage.
 
-    def __init__(self, config: pytest.Config) -> None:
+    Each finished record travels to the controller inside the report that finished it (`RECORDS_ATTR`), so the
+    controller, which handles every worker's reports in one process, only tallies and writes. At the end the
+    worker's peak memory, CPU time and any failure of its own go back through `workeroutput`.
+    """
+
+    def __init__(self, config: pytest.Config, guard: Guard) -> None:
         self.config = config
+        self.guard = guard
+        self.assembler = Assembler(config.workerinput["suitescope_run_id"], self.attach)  # type: ignore[attr-defined]
+        self.report: pytest.TestReport | None = None
+
+    @pytest.hookimpl(tryfirst=True)  # before xdist's own hook serialises the report
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.guard.active("assembler"):
+            self.report = report
+            try:
+                self.assembler.on_test_report(report)
+            except Exception as exc:
+                self.guard.fail("assembler", exc)
+            finally:
+                self.report = None
+
+    def attach(self, record: TestRecord) -> None:
+        if self.report is not None:
+            self.report.__dict__.setdefault(RECORDS_ATTR, []).append(record)
 
     def pytest_sessionfinish(self) -> None:
         usage = own_usage()
         output: dict[str, Any] = self.config.workeroutput  # type: ignore[attr-defined]
         output[WORKER_USAGE] = [usage.peak_rss_kb, usage.user_s, usage.system_s]
+        output[WORKER_PROBLEMS] = self.guard.summary_lines()
 
 
 class XdistHooks:
@@ -167,9 +200,11 @@ class XdistHooks:
         with self.controller.guard("xdist"):
             if error is not None:
                 self.controller.lost_workers += 1
-            usage = getattr(node, "workeroutput", {}).get(WORKER_USAGE)
-            if usage:
-                self.controller.worker_usage.append(ProcessUsage(*usage))
+            output = getattr(node, "workeroutput", {})
+            if output.get(WORKER_USAGE):
+                self.controller.worker_usage.append(ProcessUsage(*output[WORKER_USAGE]))
+            for line in output.get(WORKER_PROBLEMS, []):
+                self.controller.worker_problems.setdefault(line, []).append(node.gateway.id)
 
 
 def plugin_versions(config: pytest.Config) -> dict[str, str]:

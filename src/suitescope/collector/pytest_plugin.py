@@ -83,7 +83,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.pluginmanager.register(Observer(config, guard), OBSERVER)
         if hasattr(config, "workerinput"):
-            config.pluginmanager.register(WorkerReporter(config), "suitescope-worker")
+            config.pluginmanager.register(WorkerReporter(config, guard), "suitescope-worker")
             return
         controller = Controller(config, guard, consent)
         config.pluginmanager.register(controller, CONTROLLER)

@@ -32,8 +32,9 @@ class ReadResult:
     warnings: list[str] = field(default_factory=list)
 
 
-# One encoder for every record: json.dumps with options builds a new encoder on each call.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+# One encoder for every record: json.dumps with options builds a new encoder on each call. Records are trees
+# built by our own code, so the check for reference cycles (a dict lookup per container) is skipped.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False)
 
 
 def to_json(record: Record) -> str:
