@@ -31,7 +31,7 @@ VARIANTS: dict[str, list[str]] = {
     "reportlog": ["--report-log", "{out}/reportlog.jsonl"],
 }
 
-CONFTEST = '''
+CONFTEST = """
 import pytest
 
 @pytest.fixture(scope="session")
@@ -53,9 +53,9 @@ def class_value(module_value):
 @pytest.fixture
 def function_value(class_value):
     yield class_value
-'''
+"""
 
-MODULE = '''
+MODULE = """
 import pytest
 
 @pytest.mark.parametrize("n", range(60))
@@ -80,12 +80,12 @@ class TestGroup:
     @pytest.mark.parametrize("k", range(36))
     def test_method(self, k, class_value, function_value):
         assert k < class_value + function_value
-'''
+"""
 
 
 # A pytest plugin for one more run: times every suitescope hook from inside the run, so the share of time spent in
 # suitescope is measured within one process, immune to the machine's speed changing between runs.
-SELF_TIME_PLUGIN = '''
+SELF_TIME_PLUGIN = """
 import functools, importlib, inspect, json, os, time
 
 SPENT = [0.0]
@@ -155,7 +155,7 @@ def pytest_unconfigure(config):
     path = os.path.join(os.environ["SELF_TIME_DIR"], f"{os.getpid()}.json")
     with open(path, "w") as fh:
         json.dump({"suitescope_s": SPENT[0], "process_s": time.perf_counter() - START, "by_hook": BY_HOOK}, fh)
-'''
+"""
 
 
 def self_time(root: Path, workers: int, variant: str = "suitescope") -> dict[str, Any]:
@@ -164,10 +164,25 @@ def self_time(root: Path, workers: int, variant: str = "suitescope") -> dict[str
     (root / "bench_self_time.py").write_text(SELF_TIME_PLUGIN)
     with tempfile.TemporaryDirectory() as out:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SUITESCOPE")}
-        env.update(SELF_TIME_DIR=out, SELF_TIME_TARGET=variant, PYTHONPATH=os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])))
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-               "-p", "bench_self_time", *[a.format(out=out) for a in VARIANTS[variant]],
-               *(["-n", str(workers)] if workers else [])]
+        env.update(
+            SELF_TIME_DIR=out,
+            SELF_TIME_TARGET=variant,
+            PYTHONPATH=os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])),
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-p",
+            "bench_self_time",
+            *[a.format(out=out) for a in VARIANTS[variant]],
+            *(["-n", str(workers)] if workers else []),
+        ]
         subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
         figures = [json.loads(p.read_text()) for p in Path(out).glob("*.json")]
     ours = sum(f["suitescope_s"] for f in figures)
@@ -234,7 +249,9 @@ def measure(root: Path, pairs: int, workers: list[int], progress: bool) -> list[
                         print(
                             f"\r[{len(samples):>3}/{total}] round {pair + 1} -n {w} {variant:<10} "
                             f"{sample.seconds:6.2f}s {sample.peak_rss_kb / 1024:6.1f} MiB",
-                            end="", file=sys.stderr, flush=True,
+                            end="",
+                            file=sys.stderr,
+                            flush=True,
                         )
     if progress:
         print(file=sys.stderr)
@@ -259,7 +276,10 @@ def ratios(samples: list[Sample], workers: int) -> dict[str, dict[str, float]]:
 
 
 def render(
-    results: dict[int, dict[str, dict[str, float]]], selves: dict[int, dict[str, float]], tests: int, pairs: int
+    results: dict[int, dict[str, dict[str, float]]],
+    selves: dict[int, dict[str, dict[str, Any]]],
+    tests: int,
+    pairs: int,
 ) -> str:
     lines = [f"pytest overhead, {tests} tests, {pairs} interleaved rounds (median of per-round ratios to plain)", ""]
     lines.append(
@@ -277,12 +297,14 @@ def render(
         peers = min(table["junitxml"]["time_ratio"], table["reportlog"]["time_ratio"])
         verdict = "met" if ours <= TARGET and ours < peers else "NOT met"
         lines.append(f"{'':>7}  target (suitescope <= {TARGET} and below both peers) at -n {workers}: {verdict}")
-        mine = selves[workers]
         lines.append(
-            f"{'':>7}  measured inside one run: {mine['suitescope_s']:.3f}s of {mine['process_s']:.2f}s process time "
-            f"in suitescope's hooks = {mine['share']:.2%} (implied ratio {1 / (1 - mine['share']):.3f}, "
-            f"{mine['suitescope_s'] / tests * 1e6:.0f} us per test)"
+            f"{'':>7}  time inside each plugin's own hooks, measured within one run (immune to machine drift):"
         )
+        for variant, mine in selves[workers].items():
+            lines.append(
+                f"{'':>9}{variant:<11} {mine['suitescope_s']:.3f}s of {mine['process_s']:.2f}s = {mine['share']:.2%}"
+                f" (implied ratio {1 / (1 - mine['share']):.3f}, {mine['suitescope_s'] / tests * 1e6:.0f} us per test)"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -300,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         tests = generate(root, args.tests)
         samples = measure(root, args.pairs, workers, progress=not args.quiet)
-        selves = {w: self_time(root, w) for w in workers}
+        selves = {w: {v: self_time(root, w, v) for v in VARIANTS if v != "plain"} for w in workers}
     results = {w: ratios(samples, w) for w in workers}
     print(render(results, selves, tests, args.pairs))
     if args.json:

@@ -18,8 +18,21 @@ def test_benchmark_runs_every_variant_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     result = CliRunner().invoke(
         cli,
-        ["bench", "overhead", "--repo", str(REPO), "--tests", "100", "--pairs", "1", "--workers", "0",
-         "--json", str(out), "--quiet"],
+        [
+            "bench",
+            "overhead",
+            "--repo",
+            str(REPO),
+            "--tests",
+            "100",
+            "--pairs",
+            "1",
+            "--workers",
+            "0",
+            "--json",
+            str(out),
+            "--quiet",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "time ratio" in result.output and "target" in result.output

@@ -18,8 +18,10 @@ from tests.collector.suites import EVERY_OUTCOME, INI
 def recorded(pytester: pytest.Pytester) -> Path:
     """Two recorded runs of the every-outcome suite, with a test whose name holds rich markup."""
     pytester.makeini(INI)
-    pytester.makepyfile(test_all=EVERY_OUTCOME + '\n@pytest.mark.parametrize("v", ["[red]x[/red]"])\ndef test_markup(v):\n'
-                        "    assert v == 1\n")
+    pytester.makepyfile(
+        test_all=EVERY_OUTCOME + '\n@pytest.mark.parametrize("v", ["[red]x[/red]"])\ndef test_markup(v):\n'
+        "    assert v == 1\n"
+    )
     pytester.runpytest("--suitescope")
     pytester.runpytest("--suitescope")
     return pytester.path / ".telemetry"

@@ -1,6 +1,6 @@
 """Test suites used by the pytester tests: one with every outcome pytest has."""
 
-EVERY_OUTCOME = '''
+EVERY_OUTCOME = """
 import pytest
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_param(n):
 class TestGroup:
     def test_method(self):
         assert "a" in "abc"
-'''
+"""
 
 EVERY_OUTCOME_STATUSES = {
     "test_passes": ("passed", None),
@@ -81,8 +81,8 @@ EVERY_OUTCOME_STATUSES = {
     "test_method": ("passed", None),
 }
 
-INI = '''
+INI = """
 [pytest]
 markers =
     slow: slow tests
-'''
+"""

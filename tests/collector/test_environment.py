@@ -15,8 +15,12 @@ PYTEST = {"name": "pytest", "version": "9"}
 
 
 def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args], cwd=root, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_git_commit_branch_and_dirty_in_one_subprocess(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,6 +41,7 @@ def worker_of(report: pytest.TestReport) -> str | None:
 
 
 PHASE_KEYS = {"setup": "setup_ms", "call": "call_ms", "teardown": "teardown_ms"}
+NO_EXTRAS: dict[str, Any] = {}  # shared and never written to
 
 
 class Attempt:
@@ -92,17 +93,17 @@ class Assembler:
         self.pending: dict[tuple[str | None, str], Attempt] = {}
 
     def on_test_report(self, report: pytest.TestReport) -> None:
-        extras = take_extras(report)
+        fields = report.__dict__
+        # take_extras and worker_of, inlined: this runs three times per test.
+        extras: dict[str, Any] = fields.pop(REPORT_ATTR, None) or NO_EXTRAS
         nodeid = report.nodeid
-        key = (worker_of(report), nodeid)
+        key = (fields.get("worker_id") or (worker_of(report) if "node" in fields else None), nodeid)
         when: str = report.when  # plugins widen pytest's literals: "rerun" outcomes, xdist's "???" phase
         attempt = self.pending.get(key)
         if attempt is None or when == "setup":
             if attempt is not None:  # a setup report while the last attempt is open: close that one
                 self.close(attempt)
-            attempt = self.pending[key] = Attempt(
-                nodeid, report.__dict__.get("start"), key[0], report.__dict__.get("rerun", 0) + 1
-            )
+            attempt = self.pending[key] = Attempt(nodeid, fields.get("start"), key[0], fields.get("rerun", 0) + 1)
         if extras:
             attempt.identity = extras.get("identity", attempt.identity)
             attempt.assertions = extras.get("assertions", attempt.assertions)

@@ -102,15 +102,15 @@ class Observer:
     def identity(self, item: pytest.Item) -> dict[str, Any]:
         callspec = getattr(item, "callspec", None)
         line = item.location[1]
-        markers = dict.fromkeys(
-            [m.name for m in item.own_markers if m.name not in SKIP_MARKERS] + self.inherited_markers(item.parent)
-        )
+        own = [m.name for m in item.own_markers if m.name not in SKIP_MARKERS]
+        inherited = self.inherited_markers(item.parent)
+        markers = list(dict.fromkeys(own + inherited)) if own and inherited else own or inherited.copy()
         return {
             "name": item.name,
             **self.container(item),
             "line": line + 1 if line is not None else None,
             "params": {k: safe_repr(v) for k, v in callspec.params.items()} if callspec else None,
-            "markers": list(markers),
+            "markers": markers,
             "worker": self.worker,
         }
 
