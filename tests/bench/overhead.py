@@ -265,10 +265,10 @@ def ratios(samples: list[Sample], workers: int) -> dict[str, dict[str, float]]:
     for variant in VARIANTS:
         mine = [s for s in samples if s.workers == workers and s.variant == variant]
         result[variant] = {
-            "time_ratio": statistics.median(m.seconds / p.seconds for m, p in zip(mine, plain)),
-            "cpu_ratio": statistics.median(m.cpu_seconds / p.cpu_seconds for m, p in zip(mine, plain)),
+            "time_ratio": statistics.median(m.seconds / p.seconds for m, p in zip(mine, plain, strict=True)),
+            "cpu_ratio": statistics.median(m.cpu_seconds / p.cpu_seconds for m, p in zip(mine, plain, strict=True)),
             "best_time_ratio": min(m.seconds for m in mine) / min(p.seconds for p in plain),
-            "rss_ratio": statistics.median(m.peak_rss_kb / p.peak_rss_kb for m, p in zip(mine, plain)),
+            "rss_ratio": statistics.median(m.peak_rss_kb / p.peak_rss_kb for m, p in zip(mine, plain, strict=True)),
             "median_seconds": statistics.median(m.seconds for m in mine),
             "median_peak_rss_mib": statistics.median(m.peak_rss_kb for m in mine) / 1024,
         }

@@ -1,5 +1,4 @@
 import pytest
-
 from shop.inventory import Inventory
 
 
@@ -10,4 +9,4 @@ def catalogue() -> dict[str, int]:
 
 @pytest.fixture
 def inventory(catalogue: dict[str, int]) -> Inventory:
-    return Inventory({sku: 10 for sku in catalogue})
+    return Inventory(dict.fromkeys(catalogue, 10))
