@@ -1,9 +1,10 @@
 """What recording costs: plain pytest against `--suitescope`, `--junitxml` and pytest-reportlog, side by side.
 
 Generates a suite (by default 5,000 tests: parametrised tests, fixtures of every scope, ~2% failures, skips and
-xfails), then runs each variant in a fresh subprocess, interleaved (plain, suitescope, junitxml, reportlog, plain,
-...) so that a slow minute of a shared machine hits every variant alike. For each round the variant's wall time and
-peak RSS are divided by the plain run's of the same round; the medians of those ratios are printed.
+xfails), then runs each variant in a fresh subprocess, interleaved (plain, suitescope, junitxml, reportlog, then
+suitescope, junitxml, reportlog, plain, ...: each round starts with the next variant) so that a slow minute of a
+shared machine, or the first run of a round being faster, hits every variant alike. For each round the variant's
+wall time and peak RSS are divided by the plain run's of the same round; the medians of those ratios are printed.
 
     python tests/bench/overhead.py [--tests 5000] [--pairs 5] [--workers 0,2] [--json FILE]
     suitescope bench overhead -- --pairs 7
@@ -105,20 +106,8 @@ def timed(fn):
             try:
                 result = yield first
             except BaseException as exc:
-                t = time.perf_counter()
-                try:
-                    gen.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-                finally:
-                    add(name, time.perf_counter() - t)
-            t = time.perf_counter()
-            try:
-                gen.send(result)
-            except StopIteration as stop:
-                return stop.value
-            finally:
-                add(name, time.perf_counter() - t)
+                return finish(name, gen.throw, exc)
+            return finish(name, gen.send, result)
         return gen_wrapper
 
     @functools.wraps(fn)
@@ -129,6 +118,18 @@ def timed(fn):
         finally:
             add(name, time.perf_counter() - t)
     return wrapper
+
+
+def finish(name, resume, value):
+    # Runs the part of a wrapper after its yield, timed; what it returns is the result of the hook.
+    t = time.perf_counter()
+    try:
+        resume(value)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        add(name, time.perf_counter() - t)
+    raise RuntimeError(f"{name} yielded twice")
 
 
 def add(name, seconds):
@@ -242,7 +243,10 @@ def measure(root: Path, pairs: int, workers: list[int], progress: bool) -> list[
     with tempfile.TemporaryDirectory() as out_dir:
         for pair in range(pairs):
             for w in workers:
-                for variant in VARIANTS:
+                names = list(VARIANTS)
+                # Each round starts with another variant: the first run of a round is often faster or slower
+                # (caches, CPU boost), and a fixed order would hand that bias to one variant every time.
+                for variant in names[pair % len(names) :] + names[: pair % len(names)]:
                     sample = run_once(root, variant, w, Path(out_dir))
                     samples.append(sample)
                     if progress:

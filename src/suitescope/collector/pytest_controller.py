@@ -17,7 +17,9 @@ from suitescope.collector.environment import environment, project_from_pyproject
 from suitescope.collector.guard import Guard
 from suitescope.collector.pytest_assembler import Assembler
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunInfo, new_run_id, own_usage
+from suitescope.schema.codec import to_json
 from suitescope.schema.records import Configuration, Framework, RunState, TestRecord
+from suitescope.schema.summary import facts
 
 WORKER_USAGE = "suitescope_usage"
 WORKER_PROBLEMS = "suitescope_problems"
@@ -100,8 +102,8 @@ class Controller:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         records = report.__dict__.pop(RECORDS_ATTR, None)
         if records is not None:  # assembled by the xdist worker that ran the test
-            for record in records:
-                self.recorder.add_test(record)
+            for line, fact in records:
+                self.recorder.add_encoded(line, tuple(fact))  # a tuple, whatever the transport made of it
         elif self.guard.active("assembler") and ("worker_id" not in report.__dict__ or str(report.when) == "???"):
             # Tests of this process, and xdist's report of a test whose worker died (made here, not there).
             try:
@@ -170,8 +172,10 @@ class WorkerReporter:
                 self.report = None
 
     def attach(self, record: TestRecord) -> None:
+        """Send a finished record with the current report: encoded here, in parallel with the other workers,
+        with the few facts the controller's tally needs as a tuple of plain values."""
         if self.report is not None:
-            self.report.__dict__.setdefault(RECORDS_ATTR, []).append(record)
+            self.report.__dict__.setdefault(RECORDS_ATTR, []).append((to_json(record), facts(record)))
 
     def pytest_sessionfinish(self) -> None:
         usage = own_usage()

@@ -28,7 +28,7 @@ from suitescope.schema.records import (
     RunState,
     TestRecord,
 )
-from suitescope.schema.summary import Tally
+from suitescope.schema.summary import Facts, Tally
 from suitescope.sinks.ndjson import NdjsonSink
 
 
@@ -110,6 +110,14 @@ class Recorder:
 
     def add_test(self, record: TestRecord) -> None:
         self.tally.add(record)
+        self.write(record)
+
+    def add_encoded(self, line: str, fact: Facts) -> None:
+        """A test record an xdist worker built and encoded: only counted and written here."""
+        self.tally.add_facts(fact)
+        self.write(line)
+
+    def write(self, record: TestRecord | str) -> None:
         if self.guard.active("sink"):
             try:
                 self.sink.write(record)

@@ -28,25 +28,50 @@ class Tally:
     executed: set[str] = field(default_factory=set)
 
     def add(self, record: TestRecord) -> None:
-        if record["when"] == "collect":
+        self.add_facts(facts(record))
+
+    def add_facts(self, fact: Facts) -> None:
+        """Count one test record known only by its `Facts` (what crosses from an xdist worker)."""
+        test_id, status, when, final, duration_ms, passed, failed, exception, module, cls = fact
+        if when == "collect":
             self.collection_errors += 1
             return
         self.attempts += 1
-        self.tests_duration_ms += record["duration_ms"]
-        passed = record["assertions"]["passed"]
+        self.tests_duration_ms += duration_ms
         self.assertions_passed = (
-            None if passed is None or self.assertions_passed is None else (self.assertions_passed + passed)
+            None if passed is None or self.assertions_passed is None else self.assertions_passed + passed
         )
-        self.assertions_failed += record["assertions"]["failed"] or 0
-        if not record["final"]:
+        self.assertions_failed += failed or 0
+        if not final:
             self.reruns += 1
             return
-        self.counts[record["status"]] += 1
-        self.executed.add(record["id"])
-        failure = record["failure"]
-        if failure and record["status"] in ("failed", "error") and failure["type"] not in NOT_EXCEPTIONS:
-            self.exceptions += 1
-        if record["module"]:
-            self.modules.add(record["module"])
-        if record["class"]:
-            self.classes.add((record["module"], record["class"]))
+        self.counts[status] += 1
+        self.executed.add(test_id)
+        self.exceptions += exception
+        if module:
+            self.modules.add(module)
+        if cls:
+            self.classes.add((module, cls))
+
+
+# What the tally needs of a test record, as a tuple of plain values: cheap to send between processes.
+Facts = tuple[str, str, "str | None", bool, float, "int | None", "int | None", bool, "str | None", "str | None"]
+
+
+def facts(record: TestRecord) -> Facts:
+    failure = record["failure"]
+    exception = (
+        failure is not None and record["status"] in ("failed", "error") and failure["type"] not in NOT_EXCEPTIONS
+    )
+    return (
+        record["id"],
+        record["status"],
+        record["when"],
+        record["final"],
+        record["duration_ms"],
+        record["assertions"]["passed"],
+        record["assertions"]["failed"],
+        exception,
+        record["module"],
+        record["class"],
+    )

@@ -30,14 +30,15 @@ class NdjsonSink:
         self.path = run_file(directory, run_id)
         self.written = 0
         self._fh: TextIO | None = None
-        self._pending: list[Record] = []
+        self._pending: list[Record | str] = []  # records, or lines encoded elsewhere (by an xdist worker)
         self._next_flush = 0.0  # the first record is written at once: a run in progress is visible
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = self.path.open("x", encoding="utf-8")
 
-    def write(self, record: Record) -> None:
+    def write(self, record: Record | str) -> None:
+        """Queue a record, or one already encoded as a JSON line (without its newline)."""
         self._pending.append(record)
         self.written += 1
         if len(self._pending) >= BATCH_RECORDS or time.monotonic() >= self._next_flush:
@@ -49,7 +50,7 @@ class NdjsonSink:
             self.open()
         assert self._fh is not None
         pending, self._pending = self._pending, []
-        self._fh.write("".join([to_json(record) + "\n" for record in pending]))
+        self._fh.write("".join([(r if isinstance(r, str) else to_json(r)) + "\n" for r in pending]))
         self._fh.flush()
         self._next_flush = time.monotonic() + FLUSH_EVERY_S
 

@@ -1,0 +1,41 @@
+"""The example project of `make demo`: `pytest --suitescope` there writes runs that `suitescope report` reads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from suitescope.cli.commands import cli
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shop"
+
+
+@pytest.mark.slow
+def test_example_suite_is_recorded_and_reported(tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".telemetry", "__pycache__"))
+    for extra in ([], ["-n", "2"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "--suitescope", "-q", "-p", "no:cacheprovider", *extra],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # the flaky test may fail: that is its job
+    result = CliRunner().invoke(cli, ["report", "--json", str(project / ".telemetry")])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(result.output)["runs"]
+    assert len(runs) == 2
+    for run in runs:
+        assert run["project"] == "shop"
+        assert run["tests"] == run["tests_expected"] == 18
+        assert run["counts"]["skipped"] == 1 and run["counts"]["xfailed"] == 1
+        assert run["assertions"]["passed"] is not None  # the example turns the assertion-pass hook on
+    assert runs[1]["workers"] == 2
