@@ -29,7 +29,7 @@ demo: $(VENV)/.cli-installed
 
 ## make test: lint, type-check and run the whole test suite.
 test: $(VENV)/.dev-installed lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests examples
