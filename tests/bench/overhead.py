@@ -330,7 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     results = {w: ratios(samples, w) for w in workers}
     print(render(results, selves, tests, args.pairs))
     if args.json:
-        data = {"tests": tests, "pairs": args.pairs, "results": results, "self_time": selves}
+        data = {
+            "tests": tests,
+            "pairs": args.pairs,
+            "results": results,
+            "self_time": selves,
+            "samples": [vars(sample) for sample in samples],  # every run, in the order it ran
+        }
         args.json.write_text(json.dumps(data, indent=2))
     return 0
 
