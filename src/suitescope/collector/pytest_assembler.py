@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from suitescope.collector.fingerprint import describe_text, truncate
-from suitescope.collector.pytest_observer import REPORT_ATTR
+from suitescope.collector.pytest_observer import NO_EXTRAS, REPORT_ATTR
 from suitescope.collector.recorder import utc_iso
 from suitescope.schema.codec import SCHEMA_VERSION
 from suitescope.schema.records import Failure, Phase, Status, TestRecord
@@ -41,7 +41,6 @@ def worker_of(report: pytest.TestReport) -> str | None:
 
 
 PHASE_KEYS = {"setup": "setup_ms", "call": "call_ms", "teardown": "teardown_ms"}
-NO_EXTRAS: dict[str, Any] = {}  # shared and never written to
 
 
 class Attempt:
@@ -87,16 +86,23 @@ class Attempt:
 class Assembler:
     """Feeds finished attempts to `emit` as test records."""
 
-    def __init__(self, run_id: str, emit: Callable[[TestRecord], None]) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        emit: Callable[[TestRecord], None],
+        seen: Callable[[pytest.TestReport], dict[str, Any]] = lambda report: NO_EXTRAS,
+    ) -> None:
+        """`seen` gives what the observer of this process saw of a report's phase (nothing on a controller)."""
         self.run_id = run_id
         self.emit = emit
+        self.seen = seen
         self.pending: dict[tuple[str | None, str], Attempt] = {}
 
     def on_test_report(self, report: pytest.TestReport) -> None:
         fields = report.__dict__
-        # take_extras and worker_of, inlined: this runs three times per test.
-        extras: dict[str, Any] = fields.pop(REPORT_ATTR, None) or NO_EXTRAS
+        extras = self.seen(report)
         nodeid = report.nodeid
+        # worker_of, inlined for the common case: this runs three times per test.
         key = (fields.get("worker_id") or (worker_of(report) if "node" in fields else None), nodeid)
         when: str = report.when  # plugins widen pytest's literals: "rerun" outcomes, xdist's "???" phase
         attempt = self.pending.get(key)

@@ -16,6 +16,7 @@ import pytest
 from suitescope.collector.environment import environment, project_from_pyproject
 from suitescope.collector.guard import Guard
 from suitescope.collector.pytest_assembler import Assembler
+from suitescope.collector.pytest_observer import Observer
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunInfo, new_run_id, own_usage
 from suitescope.schema.codec import to_json
 from suitescope.schema.records import Configuration, Framework, RunState, TestRecord
@@ -43,7 +44,7 @@ def split_project(name: str | None) -> tuple[str | None, str | None]:
 class Controller:
     """Hooks of the process that writes the run: assembles test records and the run record."""
 
-    def __init__(self, config: pytest.Config, guard: Guard, consent: str) -> None:
+    def __init__(self, config: pytest.Config, guard: Guard, consent: str, observer: Observer) -> None:
         self.config = config
         self.guard = guard
         self.consent = consent
@@ -67,7 +68,7 @@ class Controller:
             ),
             guard,
         )
-        self.assembler = Assembler(self.recorder.run_id, self.recorder.add_test)
+        self.assembler = Assembler(self.recorder.run_id, self.recorder.add_test, observer.take)
 
     @property
     def run_id(self) -> str:
@@ -154,10 +155,11 @@ class WorkerReporter:
     worker's peak memory, CPU time and any failure of its own go back through `workeroutput`.
     """
 
-    def __init__(self, config: pytest.Config, guard: Guard) -> None:
+    def __init__(self, config: pytest.Config, guard: Guard, observer: Observer) -> None:
         self.config = config
         self.guard = guard
-        self.assembler = Assembler(config.workerinput["suitescope_run_id"], self.attach)  # type: ignore[attr-defined]
+        run_id = config.workerinput["suitescope_run_id"]  # type: ignore[attr-defined]
+        self.assembler = Assembler(run_id, self.attach, observer.take)
         self.report: pytest.TestReport | None = None
 
     @pytest.hookimpl(tryfirst=True)  # before xdist's own hook serialises the report

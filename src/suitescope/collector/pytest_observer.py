@@ -1,10 +1,10 @@
 """The part of the pytest plugin that runs where tests run: the main process, or each xdist worker.
 
 It reads what only this process can see (the item, the live exception and its traceback, passed-assertion
-events) and attaches it to the phase report as a small JSON-ready dict under `REPORT_ATTR`. Reports already
-travel from xdist workers to the controller, so per-test data needs no IPC of its own: the controller reads
-the attribute in `pytest_runtest_logreport` and removes it there, before any other plugin serialises the
-report.
+events) and keeps it, per test and phase, for the assembler of the same process, which takes it when the
+phase's report is logged. A failed collection is the exception: xdist workers collect, the controller records,
+so its failure travels inside the collect report under `REPORT_ATTR`, which the controller removes before any
+other plugin serialises the report.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from suitescope.collector.fingerprint import describe, truncate
 from suitescope.collector.guard import Guard
 
 REPORT_ATTR = "_suitescope"
+NO_EXTRAS: dict[str, Any] = {}  # shared and never written to
 PARAM_LIMIT = 200
 SKIP_MARKERS = frozenset({"parametrize"})
 
@@ -45,6 +46,7 @@ class Observer:
         self.pass_hook = bool(config.getini("enable_assertion_pass_hook"))
         self.passed_asserts = 0
         self.failed_asserts = 0
+        self.pending: dict[tuple[str, str], dict[str, Any]] = {}  # (nodeid, phase) -> what was seen
         self._files: dict[Path, str] = {}
         self._markers: dict[str, list[str]] = {}
         self._containers: dict[str, dict[str, str | None]] = {}
@@ -52,19 +54,21 @@ class Observer:
     def pytest_assertion_pass(self) -> None:
         self.passed_asserts += 1
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
+    # tryfirst and returning None, not a wrapper: it sees the item and the live exception before pytest builds
+    # the report, and costs a plain call instead of a generator three times per test.
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> None:
         if self.guard.active("observer"):
             try:
                 extras = self.extras(item, call)
                 if extras:  # most call reports have nothing to add
-                    setattr(report, REPORT_ATTR, extras)
+                    self.pending[item.nodeid, call.when] = extras
             except Exception as exc:
                 self.guard.fail("observer", exc)
-        return report
+
+    def take(self, report: pytest.TestReport) -> dict[str, Any]:
+        """What was seen of this phase, for the assembler in this same process (empty when nothing was)."""
+        return self.pending.pop((report.nodeid, report.when), NO_EXTRAS) if self.pending else NO_EXTRAS
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(

@@ -81,11 +81,12 @@ def pytest_configure(config: pytest.Config) -> None:
         from suitescope.collector.pytest_controller import Controller, WorkerReporter, XdistHooks
         from suitescope.collector.pytest_observer import Observer
 
-        config.pluginmanager.register(Observer(config, guard), OBSERVER)
+        observer = Observer(config, guard)
+        config.pluginmanager.register(observer, OBSERVER)
         if hasattr(config, "workerinput"):
-            config.pluginmanager.register(WorkerReporter(config, guard), "suitescope-worker")
+            config.pluginmanager.register(WorkerReporter(config, guard, observer), "suitescope-worker")
             return
-        controller = Controller(config, guard, consent)
+        controller = Controller(config, guard, consent, observer)
         config.pluginmanager.register(controller, CONTROLLER)
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(XdistHooks(controller), XDIST_HOOKS)
