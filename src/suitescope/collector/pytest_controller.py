@@ -17,7 +17,7 @@ from suitescope.collector.environment import environment, project_from_pyproject
 from suitescope.collector.guard import Guard
 from suitescope.collector.pytest_assembler import Assembler
 from suitescope.collector.pytest_observer import Observer
-from suitescope.collector.recorder import ProcessUsage, Recorder, RunInfo, new_run_id, own_usage
+from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo, new_run_id, own_usage
 from suitescope.schema.codec import to_json
 from suitescope.schema.records import Configuration, Framework, RunState, TestRecord
 from suitescope.schema.summary import facts
@@ -63,7 +63,6 @@ class Controller:
                 telemetry_dir(config),
                 project,
                 vendor,
-                self.configuration(),
                 {"recording": consent, "sending": False},
             ),
             guard,
@@ -127,9 +126,10 @@ class Controller:
         with self.guard("recorder"):
             if self.recorder.environment is None:  # the session never started: there is no run to write
                 return
-            self.recorder.info.configuration = self.configuration()
             expected = self.expected if self.expected is not None else (0 if self.workers == 0 else None)
-            self.recorder.finish(exit_status, state, expected, self.worker_usage, self.lost_workers)
+            self.recorder.finish(
+                RunEnd(exit_status, state, expected, self.configuration(), self.worker_usage, self.lost_workers)
+            )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         with self.guard("summary"):

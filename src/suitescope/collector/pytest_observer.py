@@ -47,7 +47,6 @@ class Observer:
         self.passed_asserts = 0
         self.failed_asserts = 0
         self.pending: dict[tuple[str, str], dict[str, Any]] = {}  # (nodeid, phase) -> what was seen
-        self._files: dict[Path, str] = {}
         self._markers: dict[str, list[str]] = {}
         self._containers: dict[str, dict[str, str | None]] = {}
 
@@ -145,13 +144,9 @@ class Observer:
         return cached
 
     def relative_file(self, path: Path) -> str:
-        """The real path of a test file relative to the real root (symlinks resolved), cached per file."""
-        cached = self._files.get(path)
-        if cached is None:
-            real = os.path.realpath(path)
-            try:
-                cached = Path(os.path.relpath(real, self.real_root)).as_posix()
-            except ValueError:  # another drive on Windows
-                cached = Path(real).as_posix()
-            self._files[path] = cached
-        return cached
+        """The real path of a test file relative to the real root (symlinks resolved); `container` caches it."""
+        real = os.path.realpath(path)
+        try:
+            return Path(os.path.relpath(real, self.real_root)).as_posix()
+        except ValueError:  # another drive on Windows
+            return Path(real).as_posix()

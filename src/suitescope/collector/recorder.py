@@ -11,7 +11,7 @@ import functools
 import os
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from suitescope import __version__
@@ -82,8 +82,19 @@ class RunInfo:
     directory: Path
     project: str | None
     vendor: str | None
-    configuration: Configuration
     consent: Consent
+
+
+@dataclass
+class RunEnd:
+    """What an adapter knows about the run once it is over."""
+
+    exit_status: int | None
+    state: RunState
+    expected: int | None
+    configuration: Configuration
+    workers: list[ProcessUsage] = field(default_factory=list)  # usage of worker processes, if any
+    lost_workers: int = 0
 
 
 class Recorder:
@@ -124,18 +135,11 @@ class Recorder:
             except Exception as exc:
                 self.guard.fail("sink", exc)
 
-    def finish(
-        self,
-        exit_status: int | None,
-        state: RunState,
-        expected: int | None,
-        workers: list[ProcessUsage] | None = None,
-        lost_workers: int = 0,
-    ) -> RunRecord | None:
+    def finish(self, end: RunEnd) -> RunRecord | None:
         """Write the run record and close the file; returns the record (None if it was written already)."""
         if self.run is not None:
             return None
-        self.run = self.run_record(exit_status, state, expected, [own_usage(), *(workers or [])], lost_workers)
+        self.run = self.run_record(end)
         if self.guard.active("sink"):
             try:
                 self.sink.write(self.run)
@@ -144,14 +148,7 @@ class Recorder:
                 self.guard.fail("sink", exc)
         return self.run
 
-    def run_record(
-        self,
-        exit_status: int | None,
-        state: RunState,
-        expected: int | None,
-        usage: list[ProcessUsage],
-        lost_workers: int,
-    ) -> RunRecord:
+    def run_record(self, end: RunEnd) -> RunRecord:
         tally, info = self.tally, self.info
         counts: Counts = {
             "passed": tally.counts["passed"],
@@ -162,6 +159,7 @@ class Recorder:
             "xpassed": tally.counts["xpassed"],
         }
         passed = tally.assertions_passed
+        usage = [own_usage(), *end.workers]
         assert self.environment is not None
         return {
             "schema_version": SCHEMA_VERSION,
@@ -173,8 +171,8 @@ class Recorder:
             "finished": utc_iso(time.time()),
             "duration_ms": round((time.perf_counter() - self._t0) * 1000, 3),
             "tests_duration_ms": round(tally.tests_duration_ms, 3),
-            "exit_status": exit_status,
-            "state": state,
+            "exit_status": end.exit_status,
+            "state": end.state,
             "counts": counts,
             "tests": len(tally.executed),
             "attempts": tally.attempts,
@@ -189,14 +187,14 @@ class Recorder:
             "exceptions": tally.exceptions,
             "errors": counts["error"] + tally.collection_errors,
             "collection_errors": tally.collection_errors,
-            "tests_expected": expected,
+            "tests_expected": end.expected,
             "tests_executed": len(tally.executed),
-            "lost_workers": lost_workers,
+            "lost_workers": end.lost_workers,
             "memory": _memory(usage),
             "cpu": _cpu(usage),
             "coverage": None,
             "environment": self.environment,
-            "configuration": info.configuration,
+            "configuration": end.configuration,
             "collector": {"name": "suitescope", "version": __version__},
             "consent": info.consent,
         }
