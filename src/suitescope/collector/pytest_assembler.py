@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from suitescope.collector.fingerprint import describe_text, truncate
+from suitescope.collector.instrument.effects import NO_EFFECTS
 from suitescope.collector.pytest_observer import NO_EXTRAS, REPORT_ATTR
 from suitescope.collector.recorder import utc_iso
 from suitescope.schema.codec import SCHEMA_VERSION
@@ -49,6 +50,7 @@ class Attempt:
     __slots__ = (
         "assertions",
         "attempt",
+        "effects",
         "failure",
         "final",
         "identity",
@@ -76,6 +78,7 @@ class Attempt:
         self.stop: float | None = None
         self.phases: dict[str, float | None] = {"setup_ms": None, "call_ms": None, "teardown_ms": None}
         self.assertions: dict[str, int | None] = {"passed": None, "failed": 0}
+        self.effects: dict[str, Any] = NO_EFFECTS
 
     def fail(self, status: Status, when: Phase, failure: Failure | None) -> None:
         """The first failure of an attempt decides its status; later ones do not overwrite it."""
@@ -113,6 +116,7 @@ class Assembler:
         if extras:
             attempt.identity = extras.get("identity", attempt.identity)
             attempt.assertions = extras.get("assertions", attempt.assertions)
+            attempt.effects = extras.get("effects", attempt.effects)
         self.apply(attempt, report, when, extras.get("failure"))
         if when == "teardown" or when == "???":
             del self.pending[key]
@@ -158,6 +162,7 @@ class Assembler:
 
     def record(self, attempt: Attempt) -> TestRecord:
         ident = attempt.identity
+        effects = attempt.effects
         phases = attempt.phases
         nodeid = attempt.nodeid
         setup, call, teardown = phases["setup_ms"], phases["call_ms"], phases["teardown_ms"]
@@ -185,6 +190,12 @@ class Assembler:
             "failure": attempt.failure,
             "reason": truncate(attempt.reason) if attempt.reason else None,
             "markers": ident.get("markers", []),
+            "db": effects["db"],
+            "db_queries": effects["db_queries"],
+            "network": effects["network"],
+            "net_urls": effects["net_urls"],
+            "memory": effects["memory"],
+            "cpu": effects["cpu"],
         }
 
     def on_collect_report(self, report: pytest.CollectReport) -> None:

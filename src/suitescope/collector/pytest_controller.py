@@ -67,6 +67,7 @@ class Controller:
             ),
             guard,
         )
+        self.observer = observer
         self.assembler = Assembler(self.recorder.run_id, self.recorder.add_test, observer.take)
 
     @property
@@ -127,8 +128,18 @@ class Controller:
             if self.recorder.environment is None:  # the session never started: there is no run to write
                 return
             expected = self.expected if self.expected is not None else (0 if self.workers == 0 else None)
+            instruments = self.observer.instruments
             self.recorder.finish(
-                RunEnd(exit_status, state, expected, self.configuration(), self.worker_usage, self.lost_workers)
+                RunEnd(
+                    exit_status,
+                    state,
+                    expected,
+                    self.configuration(),
+                    self.worker_usage,
+                    self.lost_workers,
+                    instruments.process_peak_kb() if instruments else None,
+                    instruments.groups if instruments else frozenset(),
+                )
             )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -159,6 +170,7 @@ class WorkerReporter:
         self.config = config
         self.guard = guard
         run_id = config.workerinput["suitescope_run_id"]  # type: ignore[attr-defined]
+        self.observer = observer
         self.assembler = Assembler(run_id, self.attach, observer.take)
         self.report: pytest.TestReport | None = None
 
@@ -180,9 +192,10 @@ class WorkerReporter:
             self.report.__dict__.setdefault(RECORDS_ATTR, []).append((to_json(record), facts(record)))
 
     def pytest_sessionfinish(self) -> None:
-        usage = own_usage()
+        instruments = self.observer.instruments
+        usage = own_usage(self.observer.worker or "worker", instruments.process_peak_kb() if instruments else None)
         output: dict[str, Any] = self.config.workeroutput  # type: ignore[attr-defined]
-        output[WORKER_USAGE] = [usage.peak_rss_kb, usage.user_s, usage.system_s]
+        output[WORKER_USAGE] = [usage.name, usage.peak_rss_kb, usage.user_s, usage.system_s]
         output[WORKER_PROBLEMS] = self.guard.summary_lines()
 
 

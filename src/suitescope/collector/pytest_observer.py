@@ -18,6 +18,8 @@ import pytest
 
 from suitescope.collector.fingerprint import describe, truncate
 from suitescope.collector.guard import Guard
+from suitescope.collector.instrument.manager import Instruments
+from suitescope.collector.instrument.options import InstrumentOptions
 
 REPORT_ATTR = "_suitescope"
 NO_EXTRAS: dict[str, Any] = {}  # shared and never written to
@@ -36,7 +38,7 @@ def safe_repr(value: object) -> str:
 class Observer:
     """pytest hooks of the test-running process."""
 
-    def __init__(self, config: pytest.Config, guard: Guard) -> None:
+    def __init__(self, config: pytest.Config, guard: Guard, options: InstrumentOptions) -> None:
         self.guard = guard
         self.root = str(config.rootpath)
         self.real_root = os.path.realpath(self.root)
@@ -49,6 +51,19 @@ class Observer:
         self.pending: dict[tuple[str, str], dict[str, Any]] = {}  # (nodeid, phase) -> what was seen
         self._markers: dict[str, list[str]] = {}
         self._containers: dict[str, dict[str, str | None]] = {}
+        self.instruments = Instruments(guard, options, self.real_root) if options.groups else None
+
+    # tryfirst: the attempt's counters start before any fixture of the test runs.
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self) -> None:
+        if self.instruments is not None:
+            with self.guard("instruments"):
+                self.instruments.begin()
+
+    def pytest_unconfigure(self) -> None:
+        if self.instruments is not None:
+            with self.guard("instruments"):
+                self.instruments.close()
 
     def pytest_assertion_pass(self) -> None:
         self.passed_asserts += 1
@@ -92,6 +107,13 @@ class Observer:
             extras["failure"] = describe(excinfo.value, self.root)
             if excinfo.errisinstance(AssertionError):
                 self.failed_asserts += 1
+        if self.instruments is not None:
+            if call.when == "setup":  # a failed or skipped setup means no call: teardown comes next
+                self.instruments.phase("call" if excinfo is None else "teardown")
+            elif call.when == "call":
+                self.instruments.phase("teardown")
+            else:
+                extras["effects"] = self.instruments.end()
         if call.when == "teardown":
             if self.pass_hook or self.failed_asserts:
                 extras["assertions"] = {

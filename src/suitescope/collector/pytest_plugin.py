@@ -48,6 +48,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="project name for the run record (default: [project].name of pyproject.toml in rootdir).",
     )
+    group.addoption(
+        "--suitescope-instruments",
+        metavar="LIST",
+        default=None,
+        help="what to record per test besides outcomes: db (queries), net (connections), mem (memory, CPU); "
+        "comma-separated, 'all' (default) or 'none'. Also ini 'suitescope_instruments'.",
+    )
+    group.addoption(
+        "--suitescope-n-plus-one",
+        metavar="N",
+        type=int,
+        default=None,
+        help="report an N+1 finding when one test runs the same SELECT shape N times or more (default 5).",
+    )
+    group.addoption(
+        "--suitescope-sql-params",
+        action="store_true",
+        default=False,
+        help="also record a sample of each query's parameters (off: no value a test used is recorded).",
+    )
+    group.addoption(
+        "--suitescope-block-network",
+        action="store_true",
+        default=False,
+        help="fail a test that connects to a host that is not loopback (database ports and unix sockets are "
+        "never blocked).",
+    )
+    group.addoption(
+        "--suitescope-memory",
+        choices=("rss", "peak", "tracemalloc"),
+        default=None,
+        help="per-test memory: rss (default, cheap), peak (exact peaks; resets the kernel's high-water mark), "
+        "tracemalloc (slow; adds the top allocation sites). Also ini 'suitescope_memory'.",
+    )
+    parser.addini("suitescope_instruments", "instruments to run: db, net, mem, all or none", default="all")
+    parser.addini("suitescope_n_plus_one", "N+1 threshold: repeats of one SELECT shape in one test", default="5")
+    parser.addini("suitescope_memory", "per-test memory mode: rss, peak or tracemalloc", default="rss")
     parser.addini("suitescope", "record suitescope telemetry for every run (true/false)", type="bool", default=False)
     parser.addini("suitescope_dir", "directory for suitescope run files, relative to rootdir", default=".telemetry")
 
@@ -75,13 +112,14 @@ def pytest_configure(config: pytest.Config) -> None:
     consent = recording_consent(config)
     if consent is None or any(config.getoption(name, False) for name in NOT_A_RUN):
         return  # the common case costs one option lookup: nothing else of suitescope is even imported
+    options = checked_options(config)  # a bad value is the user's error to fix: outside the guard
     guard = Guard()
     with guard("plugin"):
         # Imported only now, so that a run that does not record pays nothing for the collector's modules.
         from suitescope.collector.pytest_controller import Controller, WorkerReporter, XdistHooks
         from suitescope.collector.pytest_observer import Observer
 
-        observer = Observer(config, guard)
+        observer = Observer(config, guard, options)
         config.pluginmanager.register(observer, OBSERVER)
         if hasattr(config, "workerinput"):
             config.pluginmanager.register(WorkerReporter(config, guard, observer), "suitescope-worker")
@@ -93,6 +131,22 @@ def pytest_configure(config: pytest.Config) -> None:
     if not guard.active("plugin") and not guard.strict:
         # Configuration failed before the controller existed: still say so, once, at the end.
         config.pluginmanager.register(SummaryOnly(guard), CONTROLLER)
+
+
+def checked_options(config: pytest.Config) -> Any:
+    """The instrument options, or a usage error that names the bad value (pytest prints it and exits 4)."""
+    from suitescope.collector.instrument.options import instrument_options
+
+    try:
+        return instrument_options(
+            config.getoption("suitescope_instruments") or config.getini("suitescope_instruments"),
+            config.getoption("suitescope_n_plus_one") or config.getini("suitescope_n_plus_one"),
+            config.getoption("suitescope_memory") or config.getini("suitescope_memory"),
+            bool(config.getoption("suitescope_sql_params")),
+            bool(config.getoption("suitescope_block_network")),
+        )
+    except ValueError as exc:
+        raise pytest.UsageError(f"suitescope: {exc}") from None
 
 
 class SummaryOnly:

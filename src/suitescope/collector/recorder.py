@@ -58,20 +58,22 @@ def _utc_second(whole: int) -> str:
 class ProcessUsage:
     """Peak memory and CPU of one process (the controller or one worker)."""
 
+    name: str = "main"
     peak_rss_kb: int | None = None
     user_s: float | None = None
     system_s: float | None = None
 
 
-def own_usage() -> ProcessUsage:
+def own_usage(name: str = "main", peak_kb: int | None = None) -> ProcessUsage:
+    """This process's usage; `peak_kb` is the memory instrument's peak, which wins where it reset the kernel's."""
     try:
         import resource
     except ImportError:  # Windows
-        return ProcessUsage()
+        return ProcessUsage(name, peak_kb)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
     peak = usage.ru_maxrss // 1024 if os.uname().sysname == "Darwin" else usage.ru_maxrss
-    return ProcessUsage(int(peak), usage.ru_utime, usage.ru_stime)
+    return ProcessUsage(name, max(int(peak), peak_kb or 0), usage.ru_utime, usage.ru_stime)
 
 
 @dataclass
@@ -95,6 +97,8 @@ class RunEnd:
     configuration: Configuration
     workers: list[ProcessUsage] = field(default_factory=list)  # usage of worker processes, if any
     lost_workers: int = 0
+    own_peak_kb: int | None = None  # this process's peak as the memory instrument saw it
+    instruments: frozenset[str] = frozenset()  # the instrument groups that ran: db, net, mem
 
 
 class Recorder:
@@ -159,7 +163,7 @@ class Recorder:
             "xpassed": tally.counts["xpassed"],
         }
         passed = tally.assertions_passed
-        usage = [own_usage(), *end.workers]
+        usage = [own_usage("main", end.own_peak_kb), *end.workers]
         assert self.environment is not None
         return {
             "schema_version": SCHEMA_VERSION,
@@ -192,6 +196,12 @@ class Recorder:
             "lost_workers": end.lost_workers,
             "memory": _memory(usage),
             "cpu": _cpu(usage),
+            "effects": {
+                "db_queries": (tally.db_queries or 0) if "db" in end.instruments else None,
+                "db_duration_ms": round(tally.db_duration_ms, 3) if "db" in end.instruments else None,
+                "n_plus_one_tests": tally.n_plus_one_tests if "db" in end.instruments else None,
+                "external_network_tests": (tally.external_network_tests or 0) if "net" in end.instruments else None,
+            },
             "coverage": None,
             "environment": self.environment,
             "configuration": end.configuration,
@@ -202,7 +212,10 @@ class Recorder:
 
 def _memory(usage: list[ProcessUsage]) -> Memory:
     peaks = [u.peak_rss_kb for u in usage if u.peak_rss_kb is not None]
-    return {"peak_rss_kb": max(peaks) if peaks else None}
+    return {
+        "peak_rss_kb": max(peaks) if peaks else None,
+        "processes": {u.name: u.peak_rss_kb for u in usage if u.peak_rss_kb is not None},
+    }
 
 
 def _cpu(usage: list[ProcessUsage]) -> Cpu:

@@ -39,6 +39,75 @@ class Failure(TypedDict):
     fingerprint: str
 
 
+class DbQuery(TypedDict):
+    """One query shape of one test: how often it ran in a phase, on a database, and for how long."""
+
+    sql: str
+    fingerprint: str
+    kind: str
+    phase: str
+    database: str
+    count: int
+    total_duration_ms: float
+    params: list[str] | None
+
+
+class NPlusOne(TypedDict):
+    """A SELECT shape repeated at least the N+1 threshold of times in one test."""
+
+    fingerprint: str
+    sql: str
+    count: int
+
+
+class DbSummary(TypedDict):
+    """Queries of one attempt: totals, per phase, and N+1 findings."""
+
+    count: int
+    duration_ms: float
+    phases: dict[str, int]
+    n_plus_one: list[NPlusOne]
+    shapes_dropped: int
+
+
+class NetworkCall(TypedDict):
+    """Outbound connections or requests of one attempt to one endpoint (URL without query string)."""
+
+    kind: str
+    scheme: str
+    host: str | None
+    port: int | None
+    url: str | None
+    loopback: bool
+    phase: str
+    count: int
+
+
+class AllocationSite(TypedDict):
+    site: str
+    size_kb: float
+    count: int
+
+
+class TestMemory(TypedDict):
+    """Resident memory around one attempt, in KiB; `top` only in tracemalloc mode."""
+
+    rss_start_kb: int | None
+    rss_end_kb: int | None
+    rss_peak_kb: int | None
+    peak_exact: bool
+    growth_kb: int | None
+    traced_peak_kb: float | None
+    top: list[AllocationSite] | None
+
+
+class TestCpu(TypedDict):
+    """CPU time of the test process during one attempt (all its threads), in milliseconds."""
+
+    user_ms: float
+    system_ms: float
+
+
 # Functional syntax because the trim-telemetry field name `class` is a Python keyword.
 TestRecord = TypedDict(
     "TestRecord",
@@ -66,6 +135,12 @@ TestRecord = TypedDict(
         "failure": Failure | None,
         "reason": str | None,
         "markers": list[str],
+        "db": DbSummary | None,
+        "db_queries": list[DbQuery] | None,
+        "network": list[NetworkCall] | None,
+        "net_urls": list[str] | None,
+        "memory": TestMemory | None,
+        "cpu": TestCpu | None,
     },
 )
 TestRecord.__doc__ = "One attempt of one test (a rerun is a second record with `attempt` 2)."
@@ -90,6 +165,16 @@ class AssertionTotals(TypedDict):
 
 class Memory(TypedDict):
     peak_rss_kb: int | None
+    processes: dict[str, int]  # peak RSS of each process: "main", and each worker by id
+
+
+class Effects(TypedDict):
+    """Run totals of the instruments; None where the instrument was off."""
+
+    db_queries: int | None
+    db_duration_ms: float | None
+    n_plus_one_tests: int | None
+    external_network_tests: int | None
 
 
 class Cpu(TypedDict):
@@ -192,6 +277,7 @@ class RunRecord(TypedDict):
     lost_workers: int
     memory: Memory
     cpu: Cpu
+    effects: Effects
     coverage: Coverage | None
     environment: Environment
     configuration: Configuration

@@ -26,13 +26,17 @@ class Tally:
     classes: set[tuple[str | None, str]] = field(default_factory=set)
     modules: set[str] = field(default_factory=set)
     executed: set[str] = field(default_factory=set)
+    db_queries: int | None = None  # None until a record says its db instrument ran
+    db_duration_ms: float = 0.0
+    n_plus_one_tests: int = 0
+    external_network_tests: int | None = None
 
     def add(self, record: TestRecord) -> None:
         self.add_facts(facts(record))
 
     def add_facts(self, fact: Facts) -> None:
         """Count one test record known only by its `Facts` (what crosses from an xdist worker)."""
-        test_id, status, when, final, duration_ms, passed, failed, exception, module, cls = fact
+        test_id, status, when, final, duration_ms, passed, failed, exception, module, cls, db, external = fact
         if when == "collect":
             self.collection_errors += 1
             return
@@ -42,6 +46,13 @@ class Tally:
             None if passed is None or self.assertions_passed is None else self.assertions_passed + passed
         )
         self.assertions_failed += failed or 0
+        if db is not None:
+            queries, db_ms, n_plus_one = db
+            self.db_queries = (self.db_queries or 0) + queries
+            self.db_duration_ms += db_ms
+            self.n_plus_one_tests += n_plus_one
+        if external is not None:
+            self.external_network_tests = (self.external_network_tests or 0) + external
         if not final:
             self.reruns += 1
             return
@@ -54,12 +65,28 @@ class Tally:
             self.classes.add((module, cls))
 
 
-# What the tally needs of a test record, as a tuple of plain values: cheap to send between processes.
-Facts = tuple[str, str, "str | None", bool, float, "int | None", "int | None", bool, "str | None", "str | None"]
+# What the tally needs of a test record, as a tuple of plain values: cheap to send between processes. The last
+# two are the instruments' (queries, query ms, has N+1) and "reached a host that is not loopback", or None.
+Facts = tuple[
+    str,
+    str,
+    "str | None",
+    bool,
+    float,
+    "int | None",
+    "int | None",
+    bool,
+    "str | None",
+    "str | None",
+    "tuple[int, float, bool] | None",
+    "bool | None",
+]
 
 
 def facts(record: TestRecord) -> Facts:
     failure = record["failure"]
+    db = record.get("db")  # .get: records of schema 1.0 have no instrument fields
+    network = record.get("network")
     exception = (
         failure is not None and record["status"] in ("failed", "error") and failure["type"] not in NOT_EXCEPTIONS
     )
@@ -74,4 +101,6 @@ def facts(record: TestRecord) -> Facts:
         exception,
         record["module"],
         record["class"],
+        None if db is None else (db["count"], db["duration_ms"], bool(db["n_plus_one"])),
+        None if network is None else any(not call["loopback"] for call in network),
     )

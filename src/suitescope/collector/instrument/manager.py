@@ -1,0 +1,127 @@
+"""The instruments of one test process, as the runners use them: begin an attempt, move it through its phases,
+end it and get its record fields.
+
+Which instruments run is the user's choice (`db`, `net`, `mem`; all by default). One whose library is not
+imported yet waits: `begin` looks at `sys.modules` (a few dictionary lookups) and installs it the first time its
+library is there, so a suite that never imports SQLAlchemy never loads our SQLAlchemy code either. A library
+imported in the middle of a test is seen from the next test on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any, NamedTuple
+
+from suitescope.collector.guard import Guard
+from suitescope.collector.instrument.base import Instrument
+from suitescope.collector.instrument.effects import NO_EFFECTS, TRACKER, Effects
+from suitescope.collector.instrument.memory import ProcessMemory
+from suitescope.collector.instrument.options import InstrumentOptions
+
+
+class Entry(NamedTuple):
+    """An instrument not installed yet: its group, the library it waits for, and where its code is."""
+
+    group: str
+    library: str | None  # None: nothing to wait for
+    module: str
+    cls: str
+
+
+# Our module of an instrument is imported only once its library is: importing ours imports theirs.
+CATALOGUE = (
+    Entry("db", "django.db", "django_db", "DjangoQueries"),
+    Entry("db", "sqlalchemy", "sqlalchemy", "SqlAlchemyQueries"),
+    Entry("db", "sqlite3", "sqlite3", "SqliteQueries"),
+    Entry("db", "psycopg", "psycopg", "PsycopgQueries"),
+    Entry("net", None, "network", "NetworkCalls"),  # sockets: every client, imported now or later
+)
+
+
+class Instruments:
+    """Installs the chosen instruments and turns their events into each attempt's record fields."""
+
+    def __init__(self, guard: Guard, options: InstrumentOptions, root: str = "") -> None:
+        self.guard = guard
+        self.groups = groups = options.groups
+        TRACKER.settings = options.settings
+        TRACKER.current = None
+        self.waiting = [entry for entry in CATALOGUE if entry.group in groups]
+        self.installed: list[Instrument] = []
+        self.network: Any = None  # the network instrument, which has libraries of its own to look for
+        self.memory = ProcessMemory(guard, mode=options.memory, root=root) if "mem" in groups else None
+        if self.memory is not None:
+            self.install(self.memory)
+        self.poll()
+
+    def install(self, instrument: Instrument) -> None:
+        try:
+            instrument.install()
+        except Exception as exc:
+            instrument.fail(exc)
+        self.installed.append(instrument)
+        if instrument.group == "net":
+            self.network = instrument
+
+    def poll(self) -> None:
+        """Install the instruments whose library has been imported since the last look."""
+        modules = sys.modules
+        for entry in [entry for entry in self.waiting if entry.library is None or entry.library in modules]:
+            self.waiting.remove(entry)
+            try:
+                module = importlib.import_module(f"{__package__}.{entry.module}")
+                instrument: Instrument = getattr(module, entry.cls)(self.guard)
+            except Exception as exc:
+                self.guard.fail(f"instrument {entry.module}", exc)
+                continue
+            self.install(instrument)
+        if self.network is not None:
+            self.network.poll()
+
+    def begin(self) -> None:
+        """An attempt starts (its setup phase)."""
+        if self.waiting or self.network is not None:
+            self.poll()
+        TRACKER.db_depth = 0  # nothing can be in flight between two tests; heals a count a BaseException broke
+        TRACKER.current = Effects()
+        if self.memory is not None:
+            self.memory.begin()
+
+    def phase(self, name: str) -> None:
+        effects = TRACKER.current
+        if effects is not None:
+            effects.phase = name
+
+    def end(self) -> dict[str, Any]:
+        """The attempt is over: its record fields (`NO_EFFECTS` values for the groups not chosen)."""
+        effects, TRACKER.current = TRACKER.current, None
+        if effects is None:
+            return NO_EFFECTS
+        fields = dict(NO_EFFECTS)
+        if self.memory is not None:
+            fields["memory"], fields["cpu"] = self.memory.end()
+        try:
+            if "db" in self.groups:
+                fields["db"], fields["db_queries"] = effects.db_summary(TRACKER.settings.n_plus_one)
+            if "net" in self.groups:
+                calls = effects.network()
+                fields["network"] = calls
+                fields["net_urls"] = list(dict.fromkeys(call["url"] for call in calls if call["url"]))
+        except Exception as exc:
+            self.guard.fail("instruments", exc)
+        return fields
+
+    def process_peak_kb(self) -> int | None:
+        return self.memory.process_peak_kb() if self.memory is not None else None
+
+    def close(self) -> None:
+        """The run is over: restore everything that was patched."""
+        TRACKER.current = None
+        for instrument in reversed(self.installed):
+            try:
+                instrument.uninstall()
+            except Exception as exc:
+                instrument.fail(exc)
+        self.installed.clear()
+        self.network = None

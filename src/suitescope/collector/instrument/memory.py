@@ -1,0 +1,191 @@
+"""Memory and CPU of each test attempt, read from the kernel: cheap enough to leave on.
+
+Three modes (`--suitescope-memory`):
+- `rss` (default): resident size at start and end from `/proc/self/statm` (one `pread` of an open file); CPU
+  time and the high-water mark (`ru_maxrss`) from one `getrusage`. The high-water mark only rises: when a test
+  raised it, that is the test's exact peak (`peak_exact`); otherwise the peak is the higher of start and
+  end, a lower bound. The tests that drive a worker towards the OOM killer are exactly the ones that raise it.
+- `peak` (Linux): before each test, writes `5` to `/proc/self/clear_refs`, which resets the kernel's high-water
+  mark, so every test's peak is exact. It changes what `ru_maxrss` reads for the suite's own code, which is why
+  it is not the default.
+- `tracemalloc`: `rss` plus Python's allocator tracing, with the peak of traced memory and the top allocation
+  sites per test. Slow (every allocation is traced); for hunting a leak, not for every run.
+
+Where `/proc` is missing (macOS, Windows) RSS falls back to `ru_maxrss` alone, or to nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from suitescope.collector.instrument.base import Instrument
+from suitescope.schema.records import AllocationSite, TestCpu, TestMemory
+
+MODES = ("rss", "peak", "tracemalloc")
+TOP_SITES = 5
+
+resource: Any
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
+
+# ru_maxrss is in kilobytes on Linux and in bytes on macOS.
+MAXRSS_DIVISOR = 1024 if sys.platform == "darwin" else 1
+
+
+class Sample:
+    """One reading of the process: RSS (KiB, or None), high-water mark (KiB, or None), CPU seconds."""
+
+    __slots__ = ("maxrss", "rss", "system", "user")
+
+    def __init__(self, rss: int | None, maxrss: int | None, user: float, system: float) -> None:
+        self.rss, self.maxrss, self.user, self.system = rss, maxrss, user, system
+
+
+class ProcessMemory(Instrument):
+    name = "memory"
+    group = "mem"
+    library = None
+
+    def __init__(self, *args: Any, mode: str = "rss", root: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mode = mode
+        self.root = root
+        self.statm: int | None = None
+        self.clear_refs: int | None = None
+        self.page_kb = 4
+        self.peak_kb = 0  # the highest peak seen: a reset high-water mark forgets earlier ones
+        self.start: Sample | None = None
+        self.snapshot: Any = None
+        self.started_tracing = False
+
+    def install(self) -> None:
+        try:
+            self.statm = os.open("/proc/self/statm", os.O_RDONLY)
+            self.page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+        except (OSError, AttributeError, ValueError):
+            self.statm = None
+        if self.mode == "peak":
+            try:
+                self.clear_refs = os.open("/proc/self/clear_refs", os.O_WRONLY)
+            except OSError:
+                self.mode = "rss"  # not Linux, or not allowed: fall back, peaks become lower bounds
+        if self.mode == "tracemalloc":
+            import tracemalloc
+
+            self.started_tracing = not tracemalloc.is_tracing()
+            if self.started_tracing:
+                tracemalloc.start(1)
+        self.on = True
+
+    def uninstall(self) -> None:
+        self.on = False
+        for fd in (self.statm, self.clear_refs):
+            if fd is not None:
+                os.close(fd)
+        self.statm = self.clear_refs = None
+        if self.mode == "tracemalloc" and self.started_tracing:
+            import tracemalloc
+
+            tracemalloc.stop()
+
+    def sample(self) -> Sample:
+        rss = None
+        if self.statm is not None:
+            rss = int(os.pread(self.statm, 128, 0).split(None, 2)[1]) * self.page_kb
+        if resource is None:
+            times = os.times()  # clock ticks: 10 ms resolution, the best Windows offers here
+            return Sample(rss, None, times.user, times.system)
+        usage = resource.getrusage(resource.RUSAGE_SELF)  # microseconds, and the high-water mark in one call
+        return Sample(rss, usage.ru_maxrss // MAXRSS_DIVISOR, usage.ru_utime, usage.ru_stime)
+
+    def begin(self) -> None:
+        if not self.on:
+            return
+        try:
+            if self.clear_refs is not None:
+                os.write(self.clear_refs, b"5")
+            self.start = self.sample()
+            if self.mode == "tracemalloc":
+                import tracemalloc
+
+                tracemalloc.reset_peak()
+                self.snapshot = tracemalloc.take_snapshot()
+        except Exception as exc:
+            self.fail(exc)
+
+    def end(self) -> tuple[TestMemory | None, TestCpu | None]:
+        start, self.start = self.start, None
+        if not self.on or start is None:
+            return None, None
+        try:
+            return self.measure(start, self.sample())
+        except Exception as exc:
+            self.fail(exc)
+            return None, None
+
+    def measure(self, start: Sample, end: Sample) -> tuple[TestMemory, TestCpu]:
+        known = [kb for kb in (start.rss, end.rss) if kb is not None]
+        peak: int | None = max(known) if known else None
+        exact = False
+        if end.maxrss is not None and (self.clear_refs is not None or (start.maxrss or 0) < end.maxrss):
+            peak, exact = end.maxrss, True
+        if peak is not None:
+            self.peak_kb = max(self.peak_kb, peak)
+        traced_peak, top = self.traced() if self.mode == "tracemalloc" else (None, None)
+        memory: TestMemory = {
+            "rss_start_kb": start.rss,
+            "rss_end_kb": end.rss,
+            "rss_peak_kb": peak,
+            "peak_exact": exact,
+            "growth_kb": end.rss - start.rss if end.rss is not None and start.rss is not None else None,
+            "traced_peak_kb": traced_peak,
+            "top": top,
+        }
+        cpu: TestCpu = {
+            "user_ms": round((end.user - start.user) * 1000, 3),
+            "system_ms": round((end.system - start.system) * 1000, 3),
+        }
+        return memory, cpu
+
+    def traced(self) -> tuple[float, list[AllocationSite]]:
+        """Peak traced memory of the test, and the sites whose allocations grew most."""
+        import tracemalloc
+
+        peak = round(tracemalloc.get_traced_memory()[1] / 1024, 1)
+        before, self.snapshot = self.snapshot, None
+        if before is None:
+            return peak, []
+        ours = tracemalloc.Filter(False, os.path.dirname(os.path.dirname(os.path.dirname(__file__))) + "/*")
+        after = tracemalloc.take_snapshot().filter_traces([ours, tracemalloc.Filter(False, tracemalloc.__file__)])
+        top: list[AllocationSite] = []
+        for stat in after.compare_to(before.filter_traces([ours]), "lineno")[:TOP_SITES]:
+            if stat.size_diff <= 0:
+                break
+            frame = stat.traceback[0]
+            top.append(
+                {
+                    "site": f"{self.relative(frame.filename)}:{frame.lineno}",
+                    "size_kb": round(stat.size_diff / 1024, 1),
+                    "count": stat.count_diff,
+                }
+            )
+        return peak, top
+
+    def relative(self, filename: str) -> str:
+        """Project files relative to the root; others (site-packages, stdlib) by their last two parts only,
+        so no path outside the project is recorded."""
+        if self.root and filename.startswith(self.root + os.sep):
+            return filename[len(self.root) + 1 :].replace(os.sep, "/")
+        parts = filename.replace(os.sep, "/").rsplit("/", 2)
+        return "/".join(parts[-2:])
+
+    def process_peak_kb(self) -> int | None:
+        """This process's peak RSS for the run record: what the kernel says now, or an earlier test's peak
+        where the high-water mark was reset since."""
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // MAXRSS_DIVISOR if resource else None
+        known = [kb for kb in (maxrss, self.peak_kb or None) if kb is not None]
+        return max(known) if known else None
