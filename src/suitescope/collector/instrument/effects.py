@@ -94,7 +94,7 @@ class Effects:
             total += count
             seconds += spent
             phases[phase] = phases.get(phase, 0) + count
-            if found.kind == "SELECT":
+            if found.kind == "SELECT" and not found.catalog:
                 by_shape.setdefault(fingerprint, [0, found.sql])[0] += count
             rows.append(
                 {

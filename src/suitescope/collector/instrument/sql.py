@@ -16,16 +16,19 @@ from typing import NamedTuple
 SQL_LIMIT = 1000  # characters of normalised SQL kept per query shape
 CACHE_LIMIT = 4096
 
-_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
-_STRINGS = re.compile(r"[eEnNxXbB]?'(?:[^']|'')*'")
-_DOLLAR_QUOTED = re.compile(r"\$(\w*)\$.*?\$\1\$", re.S)
+# One left-to-right pass, so a `--` inside a string and a quote inside a comment are each read as what they are.
+_STRINGS_AND_COMMENTS = re.compile(
+    r"(?P<string>[eEnNxXbB]?'(?:[^']|'')*'|\$(?P<tag>\w*)\$.*?\$(?P=tag)\$)|--[^\n]*|/\*.*?\*/", re.S
+)
 _PLACEHOLDERS = re.compile(r"%\(\w+\)s|%s|\?\d*|(?<![:\w]):\w+|\$\d+")
 _NUMBERS = re.compile(r"(?<![\w.\"`])[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)(?![\w\"`])")
 _SAVEPOINT = re.compile(r"\b(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\s+\S+", re.I)
 _LIST = re.compile(r"\(\s*\?(?:\s*,\s*\?)*\s*\)")  # (?, ?, ?) after values became ?
 _ROWS = re.compile(r"\(\.\.\.\)(?:\s*,\s*\(\.\.\.\))+")  # VALUES (...), (...), ...
+_CATALOG = re.compile(r"\b(?:sqlite_master|sqlite_schema|information_schema|pg_catalog|pg_class|pg_attribute)\b")
 _SPACE = re.compile(r"\s+")
 _KINDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+_TOKENS = re.compile(r"[()]|\b(?:select|insert|update|delete)\b")
 
 
 class Shape(NamedTuple):
@@ -34,6 +37,7 @@ class Shape(NamedTuple):
     sql: str  # normalised text, original case, truncated
     fingerprint: str  # 16 hex digits of a hash of the case-folded text
     kind: str  # SELECT, INSERT, UPDATE, DELETE or OTHER
+    catalog: bool  # reads the database's own catalog (schema introspection), never an N+1 finding
 
 
 _cache: dict[str, Shape] = {}
@@ -50,9 +54,7 @@ def shape(raw: str) -> Shape:
 
 
 def normalise(raw: str) -> str:
-    text = _COMMENTS.sub(" ", raw)
-    text = _DOLLAR_QUOTED.sub("?", text)
-    text = _STRINGS.sub("?", text)
+    text = _STRINGS_AND_COMMENTS.sub(lambda m: "?" if m.group("string") else " ", raw)
     text = _PLACEHOLDERS.sub("?", text)
     text = _NUMBERS.sub("?", text)
     text = _SAVEPOINT.sub(lambda m: f"{m.group(1)} ?", text)
@@ -65,7 +67,7 @@ def _shape(raw: str) -> Shape:
     text = normalise(raw)
     folded = text.lower()
     digest = hashlib.blake2b(folded.encode(), digest_size=8).hexdigest()
-    return Shape(text[:SQL_LIMIT], digest, kind_of(folded))
+    return Shape(text[:SQL_LIMIT], digest, kind_of(folded), _CATALOG.search(folded) is not None)
 
 
 def kind_of(folded: str) -> str:
@@ -74,6 +76,13 @@ def kind_of(folded: str) -> str:
     if head in _KINDS:
         return head
     if head.startswith("WITH"):
-        last = max(((folded.rfind(k.lower()), k) for k in _KINDS), default=(-1, "OTHER"))
-        return last[1] if last[0] >= 0 else "OTHER"
+        depth = 0
+        for token in _TOKENS.finditer(folded):
+            text = token.group()
+            if text == "(":
+                depth += 1
+            elif text == ")":
+                depth -= 1
+            elif depth == 0:  # the first statement outside the common table expressions' parentheses
+                return text.upper()
     return "OTHER"

@@ -1,15 +1,18 @@
 """`sqlite3` used directly: the standard library has no query hook with timings, so a thin wrapper.
 
 `sqlite3.connect` is replaced, for the run, by a function that passes our `Connection` subclass as `factory`
-when the caller gave none; its cursors time `execute`, `executemany` and `executescript`. A caller with a factory
-of its own (Django's SQLite backend gives its cursor class) is left alone, and queries that Django or SQLAlchemy
-already record (`Tracker.db_depth`) are not counted again. `uninstall` puts `connect` back; connections made
+when the caller gave none; its cursors time `execute`, `executemany` and `executescript`. Connections that
+Django or SQLAlchemy open are theirs and left plain: their instruments record what their users run, and the
+statements the frameworks run for themselves (Django's `SELECT QUOTE(?)` when it logs a query, pragmas on
+connect) are not the suite's queries. Queries already in flight through those instruments (`Tracker.db_depth`,
+e.g. SQLAlchemy's async engine over aiosqlite) are not counted again. `uninstall` puts `connect` back; connections made
 meanwhile keep working, and stop recording.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +21,7 @@ from suitescope.collector.instrument.base import Instrument
 from suitescope.collector.instrument.effects import TRACKER
 
 DATABASE = "sqlite3"
+OWNERS = ("django.", "sqlalchemy.")  # modules whose connections their own instruments record
 
 _instrument: SqliteQueries | None = None  # the installed instrument, read by the wrapper classes
 
@@ -59,6 +63,11 @@ class Connection(sqlite3.Connection):
         return self.cursor().executescript(script)
 
 
+def opened_by_owner(frame: Any) -> bool:
+    module = str(frame.f_globals.get("__name__", ""))
+    return module.startswith(OWNERS)
+
+
 class SqliteQueries(Instrument):
     name = "sqlite3"
     group = "db"
@@ -73,7 +82,8 @@ class SqliteQueries(Instrument):
         original = self.original
 
         def connect(*args: Any, **kwargs: Any) -> Any:
-            if "factory" not in kwargs and len(args) < 6 and self.on:  # factory is the 6th positional parameter
+            # factory is the 6th positional parameter; connect is rare enough to look at the caller's module.
+            if "factory" not in kwargs and len(args) < 6 and self.on and not opened_by_owner(sys._getframe(1)):
                 kwargs["factory"] = Connection
             return original(*args, **kwargs)
 
