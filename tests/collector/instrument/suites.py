@@ -222,3 +222,151 @@ class Live(LiveServerTestCase):
         with urllib.request.urlopen(self.live_server_url + "/authors/?token=abc") as response:
             assert response.read() == b"0"
 """
+
+NETWORK_SUITE = """
+import asyncio
+import http.server
+import socket
+import socketserver
+import threading
+import urllib.request
+
+import httpx
+import pytest
+import requests
+
+
+class Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def warmed(server):
+    requests.get(f"http://127.0.0.1:{server}/from-fixture")
+    return server
+
+
+def test_requests(server):
+    requests.get(f"http://127.0.0.1:{server}/a?token=secret")
+    requests.get(f"http://127.0.0.1:{server}/a?page=2")
+
+
+def test_httpx_sync(server):
+    with httpx.Client() as client:
+        client.get(f"http://127.0.0.1:{server}/b")
+        client.get(f"http://127.0.0.1:{server}/b")
+        client.get(f"http://127.0.0.1:{server}/c#part")
+
+
+def test_httpx_async(server):
+    async def main():
+        async with httpx.AsyncClient() as client:
+            await asyncio.gather(*(client.get(f"http://127.0.0.1:{server}/d") for _ in range(3)))
+
+    asyncio.run(main())
+
+
+def test_urllib_by_name(server):
+    with urllib.request.urlopen(f"http://localhost:{server}/e") as response:
+        response.read()
+
+
+def test_mocked_is_not_network():
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    httpx.Client(transport=transport).get("https://api.example.com/users")
+
+
+def test_raw_socket(server):
+    socket.create_connection(("127.0.0.1", server)).close()
+
+
+def test_thread(server):
+    thread = threading.Thread(target=requests.get, args=(f"http://127.0.0.1:{server}/t",))
+    thread.start()
+    thread.join()
+
+
+def test_asyncio_stream(server):
+    async def main():
+        reader, writer = await asyncio.open_connection("127.0.0.1", server)
+        writer.close()
+        await writer.wait_closed()
+
+    asyncio.run(main())
+
+
+def test_fixture_phase(warmed):
+    pass
+
+
+def nonblocking_connect(host, port):
+    sock = socket.socket()
+    sock.setblocking(False)
+    try:
+        sock.connect_ex((host, port))  # the attempt is what counts; nothing is waited for
+    finally:
+        sock.close()
+
+
+def test_external():
+    nonblocking_connect("192.0.2.10", 80)
+
+
+def test_external_database():
+    nonblocking_connect("192.0.2.10", 5432)
+
+
+def test_unix_socket(tmp_path):
+    path = str(tmp_path / "s.sock")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen()
+    client = socket.socket(socket.AF_UNIX)
+    client.connect(path)
+    client.close()
+    server.close()
+"""
+
+MEMORY_SUITE = """
+import time
+
+MB = 1024 * 1024
+HOLD = []
+
+
+def test_a_big_transient():
+    block = b"x" * (200 * MB)  # filled, so its pages are really resident
+    del block
+
+
+def test_b_smaller_transient():
+    block = b"x" * (100 * MB)
+    del block
+
+
+def test_c_hold():
+    HOLD.append(b"y" * (60 * MB))
+
+
+def test_d_cpu():
+    start = time.process_time()
+    while time.process_time() - start < 0.2:
+        pass
+"""
