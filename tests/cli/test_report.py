@@ -90,3 +90,55 @@ def test_missing_cli_extra_gives_an_install_hint() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "pip install 'suitescope[cli]'" in proc.stderr
+
+
+EFFECTS_SUITE = """
+import socket
+import sqlite3
+
+HOLD = []
+
+def test_n_plus_one():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (id INTEGER)")
+    for i in range(8):
+        conn.execute("SELECT id FROM t WHERE id = ?", (i,))
+    conn.close()
+
+def test_external():
+    sock = socket.socket()
+    sock.setblocking(False)
+    try:
+        sock.connect_ex(("192.0.2.7", 8080))
+    finally:
+        sock.close()
+
+def test_leaks():
+    HOLD.append(b"z" * (30 * 1024 * 1024))
+"""
+
+
+def test_report_shows_what_the_instruments_saw(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_effects=EFFECTS_SUITE)
+    pytester.runpytest("--suitescope", "-p", "no:randomly").assert_outcomes(passed=3)
+    pytester.runpytest("--suitescope", "-p", "no:randomly").assert_outcomes(passed=3)
+    telemetry = str(pytester.path / ".telemetry")
+    code, out = report("--json", telemetry)
+    data = json.loads(out)
+    [heavy, *_] = data["most_queries"]
+    assert (heavy["id"], heavy["median_queries"], heavy["runs"]) == ("test_effects.py::test_n_plus_one", 9, 2)
+    [finding] = data["n_plus_one"]
+    assert (finding["sql"], finding["max_count"], len(finding["runs"])) == ("SELECT id FROM t WHERE id = ?", 8, 2)
+    [external] = data["external_network"]
+    assert (external["id"], external["hosts"], external["calls"]) == (
+        "test_effects.py::test_external",
+        ["192.0.2.7:8080"],
+        2,
+    )
+    assert data["memory_growth"][0]["id"] == "test_effects.py::test_leaks"
+    assert data["memory_growth"][0]["max_growth_kb"] >= 29 * 1024
+    code, out = report(telemetry)
+    assert code == 0
+    for title in ("Tests by database queries", "N+1 queries", "reached other machines", "memory left behind"):
+        assert title in out
+    assert "192.0.2.7:8080" in out

@@ -15,6 +15,9 @@ from rich.table import Table
 from rich.text import Text  # user data goes into Text, never into markup: a test named "[red]x" stays literal
 
 from suitescope.analysis.failures import group_failures
+from suitescope.analysis.memory import memory_growth
+from suitescope.analysis.network import external_calls
+from suitescope.analysis.queries import most_queries, n_plus_one
 from suitescope.analysis.runs import Loaded, Run, load_runs
 from suitescope.analysis.slow import slowest
 from suitescope.schema.codec import SchemaVersionError
@@ -25,9 +28,13 @@ from suitescope.schema.records import STATUSES, Environment
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print one JSON document instead of tables.")
 @click.option("--slowest", "slow_limit", default=10, show_default=True, help="how many slow tests to list.")
+@click.option(
+    "--top", "top_limit", default=10, show_default=True, help="how many tests to list by queries and by memory."
+)
 @click.option("--last", type=int, default=None, help="only the last N runs of those found.")
-def report(paths: tuple[Path, ...], as_json: bool, slow_limit: int, last: int | None) -> None:
-    """Summarise recorded runs: counts, environment, slowest tests, failures grouped by fingerprint.
+def report(paths: tuple[Path, ...], as_json: bool, slow_limit: int, top_limit: int, last: int | None) -> None:
+    """Summarise recorded runs: counts, environment, slowest tests, failures grouped by fingerprint, and what
+    the instruments saw: tests by query count, N+1 findings, tests that reached other machines, memory growth.
 
     PATHS are run files or directories of them (default: .telemetry). A run still in progress, with no run
     record yet, is read as far as it goes.
@@ -42,7 +49,7 @@ def report(paths: tuple[Path, ...], as_json: bool, slow_limit: int, last: int | 
         raise click.ClickException(
             f"no runs found in {', '.join(map(str, paths or ('.telemetry',)))}: record one with `pytest --suitescope`"
         )
-    data = report_data(loaded, slow_limit)
+    data = report_data(loaded, slow_limit, top_limit)
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
@@ -105,7 +112,7 @@ def environment_line(env: Environment) -> str:
     return " · ".join(parts)
 
 
-def report_data(loaded: Loaded, slow_limit: int) -> dict[str, Any]:
+def report_data(loaded: Loaded, slow_limit: int, top_limit: int = 10) -> dict[str, Any]:
     tests = [t for run in loaded.runs for t in run.tests]
     return {
         "runs": [run_summary(run) for run in loaded.runs],
@@ -113,6 +120,10 @@ def report_data(loaded: Loaded, slow_limit: int) -> dict[str, Any]:
         "failure_groups": [
             {**vars(g), "tests": sorted(g.tests), "runs": sorted(g.runs)} for g in group_failures(tests)
         ],
+        "most_queries": [vars(q) for q in most_queries(tests, top_limit)],
+        "n_plus_one": [vars(f) for f in n_plus_one(tests)],
+        "external_network": [vars(e) for e in external_calls(tests)],
+        "memory_growth": [vars(m) for m in memory_growth(tests, top_limit)],
         "warnings": loaded.warnings,
     }
 
@@ -138,6 +149,8 @@ def render(data: dict[str, Any], console: Console) -> None:
         console.print(failures_table(data["failure_groups"]))
     else:
         console.print("[green]No failures.[/]")
+    for table in effects_tables(data):
+        console.print(table)
     for warning in data["warnings"]:
         console.print(f"warning: {warning}", style="yellow", markup=False)
 
@@ -211,6 +224,47 @@ def failures_table(groups: list[dict[str, Any]]) -> Table:
             Text(group["tests"][0]),
         )
     return table
+
+
+def effects_tables(data: dict[str, Any]) -> list[Table]:
+    """The instruments' findings, each table only when it has rows."""
+    tables = []
+    if data["most_queries"]:
+        table = titled("Tests by database queries (median of final attempts)", "test", "queries", "max", "db time")
+        for row in data["most_queries"]:
+            median = row["median_queries"]
+            table.add_row(Text(row["id"]), f"{median:g}", str(row["max_queries"]), seconds(row["median_db_ms"]))
+        tables.append(table)
+    if data["n_plus_one"]:
+        table = titled("N+1 queries: one SELECT repeated in one test", "test", "times", "query", "runs")
+        for row in data["n_plus_one"]:
+            table.add_row(Text(row["id"]), str(row["max_count"]), Text(row["sql"][:160]), str(len(row["runs"])))
+        tables.append(table)
+    if data["external_network"]:
+        table = titled("Tests that reached other machines (unmocked network)", "test", "calls", "hosts", "runs")
+        for row in data["external_network"]:
+            hosts = ", ".join(row["hosts"][:5]) + (" (database)" if row["databases"] else "")
+            table.add_row(Text(row["id"]), str(row["calls"]), Text(hosts), str(len(row["runs"])))
+        tables.append(table)
+    if data["memory_growth"]:
+        table = titled("Tests by memory left behind (RSS growth)", "test", "growth", "max", "peak rise")
+        for row in data["memory_growth"]:
+            median, top, rise = row["median_growth_kb"], row["max_growth_kb"], row["max_peak_rise_kb"]
+            table.add_row(Text(row["id"]), kib(median), kib(top), kib(rise))
+        tables.append(table)
+    return tables
+
+
+def titled(title: str, first: str, *numbers: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(first, overflow="fold")
+    for name in numbers:
+        table.add_column(name, justify="left" if name in ("query", "hosts") else "right", overflow="fold")
+    return table
+
+
+def kib(value: float) -> str:
+    return f"{value / 1024:.1f} MiB" if abs(value) >= 1024 else f"{value:.0f} KiB"
 
 
 def seconds(ms: float | None) -> str:

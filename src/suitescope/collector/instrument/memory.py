@@ -132,7 +132,8 @@ class ProcessMemory(Instrument):
         peak: int | None = max(known) if known else None
         exact = False
         if end.maxrss is not None and (self.clear_refs is not None or (start.maxrss or 0) < end.maxrss):
-            peak, exact = end.maxrss, True
+            # The kernel counts RSS per thread in batches: the two readings can differ by a few pages.
+            peak, exact = max(end.maxrss, *known), True
         if peak is not None:
             self.peak_kb = max(self.peak_kb, peak)
         traced_peak, top = self.traced() if self.mode == "tracemalloc" else (None, None)
