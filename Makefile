@@ -36,9 +36,11 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check src tests examples
 	$(BIN)/mypy
 
-## make bench: the overhead benchmark of tests/bench/overhead.py (several minutes).
+## make bench: the benchmarks of tests/bench/ (overhead, queries, connections; several minutes).
 bench: $(VENV)/.dev-installed
 	$(BIN)/suitescope bench overhead
+	$(BIN)/suitescope bench queries
+	$(BIN)/suitescope bench connections
 
 clean:
 	rm -rf $(VENV) .telemetry examples/shop/.telemetry .mypy_cache .ruff_cache .pytest_cache

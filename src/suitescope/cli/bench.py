@@ -8,7 +8,11 @@ from pathlib import Path
 
 import click
 
-BENCHMARKS = {"overhead": "tests/bench/overhead.py"}
+BENCHMARKS = {
+    "overhead": "tests/bench/overhead.py",
+    "queries": "tests/bench/queries.py",
+    "connections": "tests/bench/connections.py",
+}
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -25,7 +29,9 @@ def bench(name: str, args: tuple[str, ...], repo: Path) -> None:
     """Run benchmark NAME from a suitescope checkout; ARGS go to the benchmark (try `-- --help`).
 
     \b
-    overhead  wall time and peak memory of plain pytest vs --suitescope, --junitxml and pytest-reportlog
+    overhead     wall time and peak memory of plain pytest vs --suitescope, --junitxml and pytest-reportlog
+    queries      per-query cost of the db instrument: 100,000 SQLite queries via Django and SQLAlchemy
+    connections  per-connection cost of the net instrument: 2,000 loopback HTTP requests
     """
     script = repo / BENCHMARKS[name]
     if not script.is_file():

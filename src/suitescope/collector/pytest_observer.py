@@ -56,9 +56,11 @@ class Observer:
     # tryfirst: the attempt's counters start before any fixture of the test runs.
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self) -> None:
-        if self.instruments is not None:
-            with self.guard("instruments"):
+        if self.instruments is not None and self.guard.active("instruments"):
+            try:
                 self.instruments.begin()
+            except Exception as exc:
+                self.guard.fail("instruments", exc)
 
     def pytest_unconfigure(self) -> None:
         if self.instruments is not None:

@@ -333,8 +333,12 @@ def test_external_database():
     nonblocking_connect("192.0.2.10", 5432)
 
 
-def test_unix_socket(tmp_path):
-    path = str(tmp_path / "s.sock")
+def test_unix_socket():
+    import os
+    import tempfile
+
+    folder = tempfile.mkdtemp()  # short: a unix socket path has at most 107 characters
+    path = os.path.join(folder, "s.sock")
     server = socket.socket(socket.AF_UNIX)
     server.bind(path)
     server.listen()
@@ -342,6 +346,8 @@ def test_unix_socket(tmp_path):
     client.connect(path)
     client.close()
     server.close()
+    os.remove(path)
+    os.rmdir(folder)
 """
 
 MEMORY_SUITE = """

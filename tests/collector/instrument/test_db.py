@@ -138,12 +138,25 @@ def listeners() -> tuple[int, int]:
 
 
 def test_everything_patched_is_restored(pytester: pytest.Pytester) -> None:
+    import socket
+
     import psycopg
 
-    before = (sqlite3.connect, sqlite3.dbapi2.connect, http.client.HTTPConnection.putrequest, psycopg.Cursor.execute)
+    def patchable() -> tuple[object, ...]:
+        return (
+            sqlite3.connect,
+            sqlite3.dbapi2.connect,
+            http.client.HTTPConnection.putrequest,
+            psycopg.Cursor.execute,
+            psycopg.connect,
+            socket.socket.connect,
+            socket.socket.connect_ex,
+            socket.getaddrinfo,
+        )
+
+    before = patchable()
     engine_listeners = listeners()
     pytester.makepyfile(test_db=DB_SUITE)
     pytester.runpytest("--suitescope").assert_outcomes(passed=7)
-    after = (sqlite3.connect, sqlite3.dbapi2.connect, http.client.HTTPConnection.putrequest, psycopg.Cursor.execute)
-    assert after == before
+    assert patchable() == before
     assert listeners() == engine_listeners

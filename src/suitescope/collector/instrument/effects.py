@@ -85,6 +85,15 @@ class Effects:
                 entry[0] += 1
 
     def db_summary(self, n_plus_one: int) -> tuple[DbSummary, list[DbQuery]]:
+        if not self.queries:  # most tests
+            empty: DbSummary = {
+                "count": 0,
+                "duration_ms": 0.0,
+                "phases": {"setup": 0, "call": 0, "teardown": 0},
+                "n_plus_one": [],
+                "shapes_dropped": 0,
+            }
+            return empty, []
         phases = {"setup": 0, "call": 0, "teardown": 0}
         by_shape: dict[str, list[Any]] = {}
         total = 0
@@ -126,6 +135,8 @@ class Effects:
     def network(self) -> list[NetworkCall]:
         """Calls by endpoint. A connection that carried HTTP requests is shown by its requests' URLs (with the
         connection's loopback verdict, which comes from the address really connected to)."""
+        if not self.calls:
+            return []
         http = {(host, port) for (kind, _, host, port, _) in self.calls if kind == "http"}
         connected = {(host, port): loop for (kind, _, host, port, _), (_, _, loop) in self.calls.items() if loop}
         calls: list[NetworkCall] = []

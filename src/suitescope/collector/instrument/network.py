@@ -1,10 +1,13 @@
-"""Outbound connections, whatever the client: `socket.connect` audit events see raw sockets, urllib3/requests,
-httpx, aiohttp and pure-Python database drivers alike; `http.client` and httpx's transports add the URL.
+"""Outbound connections, whatever the client: `socket.socket.connect` and `connect_ex` see raw sockets,
+urllib3/requests, httpx, aiohttp, asyncio streams and pure-Python database drivers alike (all make their
+sockets with `socket.socket`); `http.client` and httpx's transports add the URL; `socket.getaddrinfo` gives
+the host name that was asked for.
 
-An audit hook cannot be removed, so it is added once per process and does nothing while the instrument is off;
-it costs one Python call per audit event. The two URL patches are restored at the end of the run. A client that
-is mocked (httpx's MockTransport, responses, requests-mock) never reaches either, so what is recorded is what
-really left the test process. Connections of the collector's own sender thread are never recorded or blocked.
+These are thin wrappers on the Python socket class, not a `socket.connect` audit hook: an audit hook is called
+for every audit event of the process (pytest alone raises about twenty per test) and can never be removed,
+where the wrappers cost nothing but on a connect and are restored at the end of the run. A client that is mocked
+(httpx's MockTransport, responses, requests-mock) never reaches them, so what is recorded is what really left
+the test process. Connections of the collector's own sender thread are never recorded or blocked.
 
 A socket connect and the HTTP request made over it are one entry: the endpoint's socket-level entry is folded
 into its HTTP entries when the effects are summarised. Connections to well-known database ports and database
@@ -43,19 +46,7 @@ class NetworkBlocked(ConnectionRefusedError):
     """Raised into a test that connects to a non-loopback host under `--suitescope-block-network`."""
 
 
-_instrument: NetworkCalls | None = None
-_hook_added = False
 _lookups: dict[int, str] = {}  # port -> the host name last looked up for it (any thread: asyncio resolves in one)
-
-
-def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if event == "socket.connect":
-        instrument = _instrument
-        if instrument is not None and instrument.on:
-            instrument.on_connect(args[0], args[1])
-    elif event == "socket.getaddrinfo" and _instrument is not None and _instrument.on and isinstance(args[1], int):
-        host = args[0]
-        _lookups[args[1]] = host.decode(errors="replace") if isinstance(host, bytes) else str(host)
 
 
 class NetworkCalls(Instrument):
@@ -64,28 +55,46 @@ class NetworkCalls(Instrument):
     library = "socket"
 
     def install(self) -> None:
-        global _instrument, _hook_added
         import http.client
 
-        if not _hook_added:
-            sys.addaudithook(_audit)
-            _hook_added = True
+        self.socket_patches = [
+            (socket.socket, "connect", socket.socket.connect),
+            (socket.socket, "connect_ex", socket.socket.connect_ex),
+            (socket, "getaddrinfo", socket.getaddrinfo),
+        ]
+        socket.socket.connect = self.wrap_connect(socket.socket.connect)  # type: ignore[method-assign]
+        socket.socket.connect_ex = self.wrap_connect(socket.socket.connect_ex)  # type: ignore[method-assign]
+        socket.getaddrinfo = self.wrap_getaddrinfo(socket.getaddrinfo)
         self.original_putrequest = http.client.HTTPConnection.putrequest
         http.client.HTTPConnection.putrequest = self.wrap_putrequest(self.original_putrequest)  # type: ignore[method-assign]
         self.httpx_patches: list[tuple[type, str, Any]] = []
-        _instrument = self
         self.on = True
 
     def uninstall(self) -> None:
-        global _instrument
         import http.client
 
         self.on = False
         http.client.HTTPConnection.putrequest = self.original_putrequest  # type: ignore[method-assign]
-        for cls, name, original in self.httpx_patches:
-            setattr(cls, name, original)
+        for owner, name, original in self.httpx_patches + self.socket_patches:
+            setattr(owner, name, original)
         self.httpx_patches.clear()
-        _instrument = None
+        self.socket_patches.clear()
+
+    def wrap_connect(self, original: Any) -> Any:
+        def connect(sock: socket.socket, address: Any) -> Any:
+            if self.on:
+                self.on_connect(sock, address)  # may raise NetworkBlocked, before anything is sent
+            return original(sock, address)
+
+        return connect
+
+    def wrap_getaddrinfo(self, original: Any) -> Any:
+        def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            if self.on and isinstance(port, int) and host is not None:
+                _lookups[port] = host.decode(errors="replace") if isinstance(host, bytes) else str(host)
+            return original(host, port, *args, **kwargs)
+
+        return getaddrinfo
 
     def poll(self) -> None:
         """httpx may be imported after the run started: patch its transports once it is there."""
