@@ -45,10 +45,12 @@ class Instruments:
     def __init__(self, guard: Guard, options: InstrumentOptions, root: str = "") -> None:
         self.guard = guard
         self.groups = groups = options.groups
+        self.db, self.net = "db" in groups, "net" in groups
         TRACKER.settings = options.settings
         TRACKER.current = None
         self.waiting = [entry for entry in CATALOGUE if entry.group in groups]
         self.installed: list[Instrument] = []
+        self.modules_seen = -1  # len(sys.modules) at the last poll: an import since makes it differ
         self.network: Any = None  # the network instrument, which has libraries of its own to look for
         self.memory = ProcessMemory(guard, mode=options.memory, root=root) if "mem" in groups else None
         if self.memory is not None:
@@ -67,6 +69,7 @@ class Instruments:
     def poll(self) -> None:
         """Install the instruments whose library has been imported since the last look."""
         modules = sys.modules
+        self.modules_seen = len(modules)
         for entry in [entry for entry in self.waiting if entry.library is None or entry.library in modules]:
             self.waiting.remove(entry)
             try:
@@ -81,7 +84,7 @@ class Instruments:
 
     def begin(self) -> None:
         """An attempt starts (its setup phase)."""
-        if self.waiting or self.network is not None:
+        if len(sys.modules) != self.modules_seen and (self.waiting or self.network is not None):
             self.poll()
         TRACKER.db_depth = 0  # nothing can be in flight between two tests; heals a count a BaseException broke
         TRACKER.current = Effects()
@@ -98,19 +101,17 @@ class Instruments:
         effects, TRACKER.current = TRACKER.current, None
         if effects is None:
             return NO_EFFECTS
-        fields = dict(NO_EFFECTS)
-        if self.memory is not None:
-            fields["memory"], fields["cpu"] = self.memory.end()
+        memory, cpu = self.memory.end() if self.memory is not None else (None, None)
+        db = queries = calls = urls = None
         try:
-            if "db" in self.groups:
-                fields["db"], fields["db_queries"] = effects.db_summary(TRACKER.settings.n_plus_one)
-            if "net" in self.groups:
+            if self.db:
+                db, queries = effects.db_summary(TRACKER.settings.n_plus_one)
+            if self.net:
                 calls = effects.network()
-                fields["network"] = calls
-                fields["net_urls"] = list(dict.fromkeys(call["url"] for call in calls if call["url"]))
+                urls = list(dict.fromkeys(call["url"] for call in calls if call["url"])) if calls else []
         except Exception as exc:
             self.guard.fail("instruments", exc)
-        return fields
+        return {"db": db, "db_queries": queries, "network": calls, "net_urls": urls, "memory": memory, "cpu": cpu}
 
     def process_peak_kb(self) -> int | None:
         return self.memory.process_peak_kb() if self.memory is not None else None

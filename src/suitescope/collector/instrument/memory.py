@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 from suitescope.collector.instrument.base import Instrument
 from suitescope.schema.records import AllocationSite, TestCpu, TestMemory
@@ -36,13 +36,13 @@ except ImportError:  # Windows
 MAXRSS_DIVISOR = 1024 if sys.platform == "darwin" else 1
 
 
-class Sample:
+class Sample(NamedTuple):
     """One reading of the process: RSS (KiB, or None), high-water mark (KiB, or None), CPU seconds."""
 
-    __slots__ = ("maxrss", "rss", "system", "user")
-
-    def __init__(self, rss: int | None, maxrss: int | None, user: float, system: float) -> None:
-        self.rss, self.maxrss, self.user, self.system = rss, maxrss, user, system
+    rss: int | None
+    maxrss: int | None
+    user: float
+    system: float
 
 
 class ProcessMemory(Instrument):
