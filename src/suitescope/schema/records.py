@@ -102,7 +102,7 @@ class TestMemory(TypedDict):
 
 
 class TestCpu(TypedDict):
-    """CPU time of the test process during one attempt (all its threads), in milliseconds."""
+    """CPU time of the thread that ran the attempt (on Linux; the whole process elsewhere), in milliseconds."""
 
     user_ms: float
     system_ms: float

@@ -160,3 +160,29 @@ def test_everything_patched_is_restored(pytester: pytest.Pytester) -> None:
     pytester.runpytest("--suitescope").assert_outcomes(passed=7)
     assert patchable() == before
     assert listeners() == engine_listeners
+
+
+THREADS = """
+import sqlite3
+import threading
+
+def test_many_threads(tmp_path):
+    def work(n):
+        conn = sqlite3.connect(tmp_path / f"{n}.db")
+        for i in range(50):
+            conn.execute("SELECT ?", (i,))
+        conn.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+"""
+
+
+def test_queries_from_many_threads_are_all_counted(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_threads=THREADS)
+    pytester.runpytest("--suitescope").assert_outcomes(passed=1)
+    _, [test] = read_run(pytester.path)
+    assert queries(test) == {("call", "sqlite3", 400, "SELECT ?")}
