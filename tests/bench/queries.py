@@ -52,15 +52,15 @@ def django_workload(directory: Path, queries: int) -> Callable[[], None]:
 
 def sqlalchemy_workload(directory: Path, queries: int) -> Callable[[], None]:
     from sqlalchemy import Integer, String, create_engine, select
-    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+    from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
 
     class Base(DeclarativeBase):
         pass
 
-    class Item(Base):
+    class Item(Base):  # columns without annotations: this module's annotations are strings
         __tablename__ = "item"
-        id: Mapped[int] = mapped_column(Integer, primary_key=True)
-        name: Mapped[str] = mapped_column(String(30))
+        id = mapped_column(Integer, primary_key=True)
+        name = mapped_column(String(30))
 
     engine = create_engine(f"sqlite:///{directory / 'sqlalchemy.sqlite3'}")
     Base.metadata.create_all(engine)

@@ -39,7 +39,7 @@ def test_benchmark_runs_every_variant_and_writes_json(tmp_path: Path) -> None:
     data = json.loads(out.read_text())
     assert data["tests"] == 100
     rows = data["results"]["0"]
-    assert set(rows) == {"plain", "suitescope", "junitxml", "reportlog"}
+    assert set(rows) == {"plain", "suitescope", "bare", "junitxml", "reportlog"}
     assert rows["plain"]["time_ratio"] == 1.0
     assert all(row["median_seconds"] > 0 and row["median_peak_rss_mib"] > 0 for row in rows.values())
 
