@@ -35,7 +35,11 @@ def test_example_suite_is_recorded_and_reported(tmp_path: Path) -> None:
     assert len(runs) == 2
     for run in runs:
         assert run["project"] == "shop"
-        assert run["tests"] == run["tests_expected"] == 18
+        assert run["tests"] == run["tests_expected"] == 20
         assert run["counts"]["skipped"] == 1 and run["counts"]["xfailed"] == 1
         assert run["assertions"]["passed"] is not None  # the example turns the assertion-pass hook on
+    data = json.loads(result.output)
+    [finding] = data["n_plus_one"]
+    assert (finding["id"], finding["max_count"]) == ("tests/test_orders.py::test_totals_by_customer", 6)
+    assert data["most_queries"][0]["id"] == "tests/test_orders.py::test_totals_by_customer"
     assert runs[1]["workers"] == 2

@@ -90,6 +90,52 @@ def instrumented(workload: Callable[[], None]) -> Callable[[], None]:
     return run
 
 
+def bookkeeping_us(calls: int = 100_000) -> dict[str, float]:
+    """The instruments' own time per query, without any database: what each wrapper adds around a query whose
+    execution takes no time. Steady where the A/B ratios move with the machine."""
+    import time
+    from types import SimpleNamespace
+
+    from suitescope.collector.instrument.django_db import DjangoQueries
+    from suitescope.collector.instrument.effects import TRACKER, Effects
+    from suitescope.collector.instrument.sqlalchemy import SqlAlchemyQueries
+
+    sql = 'SELECT "django_content_type"."id" FROM "django_content_type" WHERE "django_content_type"."id" = %s'
+    django = DjangoQueries(Guard(strict=True))
+    django.on = True
+    context = {"connection": SimpleNamespace(alias="default")}
+    alchemy = SqlAlchemyQueries(Guard(strict=True))
+    alchemy.on = True
+    conn = SimpleNamespace(engine=SimpleNamespace(dialect=SimpleNamespace(name="sqlite")))
+
+    def execute(*args: object) -> None:
+        return None
+
+    TRACKER.current = Effects()
+    try:
+        start = time.perf_counter()
+        for _ in range(calls):
+            django.wrapper(execute, sql, (1,), False, context)
+        django_s = time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(calls):
+            ctx = SimpleNamespace()
+            alchemy.before(conn, None, sql, (1,), ctx, False)
+            alchemy.after(conn, None, sql, (1,), ctx, False)
+        alchemy_s = time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(calls):
+            SimpleNamespace()
+            execute(sql, (1,), False, context)
+        baseline_s = time.perf_counter() - start
+    finally:
+        TRACKER.current = None
+    return {
+        "django": (django_s - baseline_s) / calls * 1e6,
+        "sqlalchemy": (alchemy_s - baseline_s) / calls * 1e6,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queries", type=int, default=100_000, help="queries per run (default 100000)")
@@ -121,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{orm:<11} plain {min(seconds[orm]):6.2f}s  instrumented {min(seconds[f'{orm}+suitescope']):6.2f}s  "
             f"ratio {ratio:.3f} (median)  {per_query_us:+.2f} us/query (best vs best)  target <= {TARGET}: {verdict}"
         )
+    own = bookkeeping_us()
+    results["bookkeeping_us_per_query"] = own
+    lines.append("")
+    lines.append(
+        f"the instruments' own time per query, without a database: Django {own['django']:.2f} us, "
+        f"SQLAlchemy {own['sqlalchemy']:.2f} us"
+    )
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps({"queries": args.queries, "rounds": args.rounds, "results": results}, indent=2))

@@ -186,3 +186,40 @@ def test_queries_from_many_threads_are_all_counted(pytester: pytest.Pytester) ->
     pytester.runpytest("--suitescope").assert_outcomes(passed=1)
     _, [test] = read_run(pytester.path)
     assert queries(test) == {("call", "sqlite3", 400, "SELECT ?")}
+
+
+PSYCOPG = """
+import asyncio
+
+import psycopg
+
+DSN = "host=127.0.0.1 user=postgres dbname=postgres"
+
+def test_sync():
+    with psycopg.connect(DSN) as conn:
+        for i in range(6):
+            conn.execute("SELECT %s::int AS n", (i,)).fetchone()
+        with conn.cursor() as cursor:
+            cursor.executemany("SELECT %s", [(1,), (2,)])
+
+def test_async():
+    async def main():
+        async with await psycopg.AsyncConnection.connect(DSN) as conn:
+            for i in range(3):
+                await (await conn.execute("SELECT %s::text", (str(i),))).fetchone()
+
+    asyncio.run(main())
+"""
+
+
+def test_psycopg_used_directly_on_the_real_server(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_pg=PSYCOPG)
+    pytester.runpytest("--suitescope", "-p", "no:randomly").assert_outcomes(passed=2)
+    _, tests = read_run(pytester.path)
+    found = by_id(tests)
+    assert queries(found["test_sync"]) == {
+        ("call", "psycopg", 6, "SELECT ?::int AS n"),
+        ("call", "psycopg", 1, "SELECT ?"),  # executemany: one statement
+    }
+    assert [f["count"] for f in found["test_sync"]["db"]["n_plus_one"]] == [6]
+    assert queries(found["test_async"]) == {("call", "psycopg", 3, "SELECT ?::text")}

@@ -97,3 +97,43 @@ def test_block_network_fails_only_external_connections(pytester: pytest.Pytester
 def test_nothing_is_blocked_without_the_option(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_blocked=BLOCKED)
     pytester.runpytest("--suitescope").assert_outcomes(passed=3)
+
+
+SENDER = """
+import http.server
+import threading
+import urllib.request
+
+
+class Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_only_the_test_s_own_request_is_recorded():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def get(path):
+        with urllib.request.urlopen(url + path):
+            pass
+
+    sender = threading.Thread(target=get, args=("/collector-upload",), name="suitescope-sender")
+    sender.start()
+    sender.join()
+    get("/mine")
+    server.shutdown()
+    server.server_close()
+"""
+
+
+def test_the_collector_s_own_traffic_is_never_recorded(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_sender=SENDER)
+    pytester.runpytest("--suitescope").assert_outcomes(passed=1)
+    _, [test] = read_run(pytester.path)
+    assert [call["url"].rpartition("/")[2] for call in test["network"]] == ["mine"]
