@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_RUNS ?= 4
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean services
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,12 @@ demo: $(VENV)/.cli-installed
 	done
 	$(BIN)/suitescope report examples/shop/.telemetry
 
-## make test: lint, type-check and run the whole test suite.
-test: $(VENV)/.dev-installed lint
+## make test: lint, type-check, make sure PostgreSQL and Redis are up, and run the whole test suite.
+test: $(VENV)/.dev-installed lint services
 	$(BIN)/python -m pytest -n 2
+
+services:
+	./scripts/services.sh
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests examples
