@@ -1,7 +1,7 @@
 """What every instrument is: a named part that installs into one library, and switches itself off for good at
 its first internal error, with one summary line.
 
-An instrument patches nothing until its library has been imported by the suite (`library` in `sys.modules`), so
+An instrument patches nothing until its library has been imported by the suite (`manager.CATALOGUE` says which), so
 a suite that never uses Django pays nothing for the Django instrument. Its wrappers check `on` at call time and
 call straight through when it is off, because a patch may outlive `uninstall` where a library keeps a reference
 to the patched function. The user's call always runs outside our bookkeeping: an exception of the user's query
@@ -15,11 +15,10 @@ from suitescope.collector.instrument.effects import TRACKER, Tracker
 
 
 class Instrument:
-    """Base of all instruments (subclasses set `name`, `group`, `library` and the two hooks)."""
+    """Base of all instruments (subclasses set `name`, `group` and the two hooks)."""
 
     name = ""
     group = ""  # what `--suitescope-instruments` selects: db, net or mem
-    library: str | None = None  # the module whose import makes this instrument worth installing
 
     def __init__(self, guard: Guard, tracker: Tracker = TRACKER) -> None:
         self.guard = guard

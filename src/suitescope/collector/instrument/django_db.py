@@ -22,7 +22,6 @@ UID = "suitescope-instrument"
 class DjangoQueries(Instrument):
     name = "django"
     group = "db"
-    library = "django.db"
 
     def install(self) -> None:
         from django.db import connections

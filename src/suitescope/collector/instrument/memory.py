@@ -54,7 +54,6 @@ class Sample(NamedTuple):
 class ProcessMemory(Instrument):
     name = "memory"
     group = "mem"
-    library = None
 
     def __init__(self, *args: Any, mode: str = "rss", root: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -52,7 +52,6 @@ _lookups: dict[int, str] = {}  # port -> the host name last looked up for it (an
 class NetworkCalls(Instrument):
     name = "network"
     group = "net"
-    library = "socket"
 
     def install(self) -> None:
         import http.client

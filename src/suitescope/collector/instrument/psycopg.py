@@ -29,7 +29,6 @@ def query_text(query: Any, cursor: Any) -> str:
 class PsycopgQueries(Instrument):
     name = "psycopg"
     group = "db"
-    library = "psycopg"
 
     def install(self) -> None:
         import psycopg

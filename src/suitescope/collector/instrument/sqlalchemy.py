@@ -17,7 +17,6 @@ START = "_suitescope_start"
 class SqlAlchemyQueries(Instrument):
     name = "sqlalchemy"
     group = "db"
-    library = "sqlalchemy"
 
     def install(self) -> None:
         from sqlalchemy import event

@@ -71,7 +71,6 @@ def opened_by_owner(frame: Any) -> bool:
 class SqliteQueries(Instrument):
     name = "sqlite3"
     group = "db"
-    library = "sqlite3"
 
     def install(self) -> None:
         global _instrument
