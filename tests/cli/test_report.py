@@ -142,3 +142,22 @@ def test_report_shows_what_the_instruments_saw(pytester: pytest.Pytester) -> Non
     for title in ("Tests by database queries", "N+1 queries", "reached other machines", "memory left behind"):
         assert title in out
     assert "192.0.2.7:8080" in out
+
+
+def test_records_of_schema_1_0_without_instrument_fields_are_read(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_two="def test_a(): pass\n\ndef test_b(): pass\n")
+    pytester.runpytest("--suitescope").assert_outcomes(passed=2)
+    [path] = (pytester.path / ".telemetry").glob("*.ndjson")
+    older = []
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        record["schema_version"] = "1.0.0"
+        for key in ("db", "db_queries", "network", "net_urls", "memory", "cpu", "effects"):
+            record.pop(key, None)
+        older.append(json.dumps(record))
+    path.write_text("\n".join(older) + "\n")
+    code, out = report("--json", str(path))
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["runs"][0]["counts"]["passed"] == 2
+    assert data["most_queries"] == data["n_plus_one"] == data["external_network"] == data["memory_growth"] == []
