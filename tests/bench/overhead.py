@@ -142,6 +142,7 @@ def add(name, seconds):
 
 
 OURS = [("suitescope.collector.pytest_observer", "Observer"),
+        ("suitescope.collector.pytest_observer", "InstrumentHooks"),
         ("suitescope.collector.pytest_controller", "Controller"),
         ("suitescope.collector.pytest_controller", "XdistHooks"),
         ("suitescope.collector.pytest_controller", "WorkerReporter")]

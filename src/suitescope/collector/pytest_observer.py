@@ -53,20 +53,6 @@ class Observer:
         self._containers: dict[str, dict[str, str | None]] = {}
         self.instruments = Instruments(guard, options, self.real_root) if options.groups else None
 
-    # tryfirst: the attempt's counters start before any fixture of the test runs.
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self) -> None:
-        if self.instruments is not None and self.guard.active("instruments"):
-            try:
-                self.instruments.begin()
-            except Exception as exc:
-                self.guard.fail("instruments", exc)
-
-    def pytest_unconfigure(self) -> None:
-        if self.instruments is not None:
-            with self.guard("instruments"):
-                self.instruments.close()
-
     def pytest_assertion_pass(self) -> None:
         self.passed_asserts += 1
 
@@ -174,3 +160,25 @@ class Observer:
             return Path(os.path.relpath(real, self.real_root)).as_posix()
         except ValueError:  # another drive on Windows
             return Path(real).as_posix()
+
+
+class InstrumentHooks:
+    """The hooks only the instruments need, registered only when one is on: a run that records outcomes only
+    pays no extra hook call per test."""
+
+    def __init__(self, instruments: Instruments, guard: Guard) -> None:
+        self.instruments = instruments
+        self.guard = guard
+
+    # tryfirst: the attempt's counters start before any fixture of the test runs.
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self) -> None:
+        if self.guard.active("instruments"):
+            try:
+                self.instruments.begin()
+            except Exception as exc:
+                self.guard.fail("instruments", exc)
+
+    def pytest_unconfigure(self) -> None:
+        with self.guard("instruments"):
+            self.instruments.close()

@@ -18,6 +18,7 @@ from suitescope.collector.guard import Guard  # standard library only, like this
 
 CONTROLLER = "suitescope-controller"
 OBSERVER = "suitescope-observer"
+INSTRUMENTS = "suitescope-instruments"
 XDIST_HOOKS = "suitescope-xdist"
 
 
@@ -117,10 +118,12 @@ def pytest_configure(config: pytest.Config) -> None:
     with guard("plugin"):
         # Imported only now, so that a run that does not record pays nothing for the collector's modules.
         from suitescope.collector.pytest_controller import Controller, WorkerReporter, XdistHooks
-        from suitescope.collector.pytest_observer import Observer
+        from suitescope.collector.pytest_observer import InstrumentHooks, Observer
 
         observer = Observer(config, guard, options)
         config.pluginmanager.register(observer, OBSERVER)
+        if observer.instruments is not None:
+            config.pluginmanager.register(InstrumentHooks(observer.instruments, guard), INSTRUMENTS)
         if hasattr(config, "workerinput"):
             config.pluginmanager.register(WorkerReporter(config, guard, observer), "suitescope-worker")
             return
