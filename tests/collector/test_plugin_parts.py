@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from suitescope.collector.pytest_controller import option_names, split_project
+from suitescope.collector.run_options import option_names, split_project
 from suitescope.collector.recorder import new_run_id, utc_iso
 from tests.conftest import read_runs
 

@@ -17,12 +17,10 @@ from typing import Any
 
 import pytest
 
-from suitescope.collector.fingerprint import describe_text, truncate
-from suitescope.collector.instrument.effects import NO_EFFECTS
+from suitescope.collector.attempt import PHASE_KEYS, Attempt, test_record
+from suitescope.collector.fingerprint import describe_text
 from suitescope.collector.pytest_observer import NO_EXTRAS, REPORT_ATTR
-from suitescope.collector.recorder import utc_iso
-from suitescope.schema.codec import SCHEMA_VERSION
-from suitescope.schema.records import Failure, Phase, Status, TestRecord
+from suitescope.schema.records import Failure, Phase, TestRecord
 
 XPASS_STRICT = "[XPASS(strict)]"
 Report = pytest.TestReport | pytest.CollectReport
@@ -39,51 +37,6 @@ def worker_of(report: pytest.TestReport) -> str | None:
     if worker is None and "node" in report.__dict__:  # xdist's report for a crashed worker
         worker = getattr(getattr(report.__dict__["node"], "gateway", None), "id", None)
     return worker
-
-
-PHASE_KEYS = {"setup": "setup_ms", "call": "call_ms", "teardown": "teardown_ms"}
-
-
-class Attempt:
-    """One attempt of one test while its phase reports arrive (slots: thousands are made per run)."""
-
-    __slots__ = (
-        "assertions",
-        "attempt",
-        "effects",
-        "failure",
-        "final",
-        "identity",
-        "nodeid",
-        "phases",
-        "reason",
-        "start",
-        "status",
-        "stop",
-        "when",
-        "worker",
-    )
-
-    def __init__(self, nodeid: str, start: float | None, worker: str | None, attempt: int) -> None:
-        self.nodeid = nodeid
-        self.start = start
-        self.worker = worker
-        self.attempt = attempt
-        self.identity: dict[str, Any] = {}
-        self.status: Status = "passed"
-        self.when: Phase | None = None
-        self.failure: Failure | None = None
-        self.reason: str | None = None
-        self.final = True
-        self.stop: float | None = None
-        self.phases: dict[str, float | None] = {"setup_ms": None, "call_ms": None, "teardown_ms": None}
-        self.assertions: dict[str, int | None] = {"passed": None, "failed": 0}
-        self.effects: dict[str, Any] = NO_EFFECTS
-
-    def fail(self, status: Status, when: Phase, failure: Failure | None) -> None:
-        """The first failure of an attempt decides its status; later ones do not overwrite it."""
-        if self.status in ("passed", "xpassed"):
-            self.status, self.when, self.failure = status, when, failure
 
 
 class Assembler:
@@ -158,45 +111,7 @@ class Assembler:
         attempt.fail("failed" if phase == "call" else "error", phase, failure)
 
     def close(self, attempt: Attempt) -> None:
-        self.emit(self.record(attempt))
-
-    def record(self, attempt: Attempt) -> TestRecord:
-        ident = attempt.identity
-        effects = attempt.effects
-        phases = attempt.phases
-        nodeid = attempt.nodeid
-        setup, call, teardown = phases["setup_ms"], phases["call_ms"], phases["teardown_ms"]
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": "test",
-            "run_id": self.run_id,
-            "id": nodeid,
-            "name": ident.get("name") or nodeid.rpartition("::")[2],
-            "class": ident.get("class"),
-            "module": ident.get("module"),
-            "file": ident.get("file") or nodeid.partition("::")[0],
-            "line": ident.get("line"),
-            "params": ident.get("params"),
-            "status": attempt.status,
-            "when": attempt.when,
-            "start_time": utc_iso(attempt.start) if attempt.start else None,
-            "end_time": utc_iso(attempt.stop) if attempt.stop else None,
-            "duration_ms": round((setup or 0.0) + (call or 0.0) + (teardown or 0.0), 3),
-            "phases": {"setup_ms": setup, "call_ms": call, "teardown_ms": teardown},
-            "worker": ident.get("worker", attempt.worker),
-            "attempt": attempt.attempt,
-            "final": attempt.final,
-            "assertions": {"passed": attempt.assertions["passed"], "failed": attempt.assertions["failed"]},
-            "failure": attempt.failure,
-            "reason": truncate(attempt.reason) if attempt.reason else None,
-            "markers": ident.get("markers", []),
-            "db": effects["db"],
-            "db_queries": effects["db_queries"],
-            "network": effects["network"],
-            "net_urls": effects["net_urls"],
-            "memory": effects["memory"],
-            "cpu": effects["cpu"],
-        }
+        self.emit(test_record(self.run_id, attempt))
 
     def on_collect_report(self, report: pytest.CollectReport) -> None:
         """A file (or class) that failed to collect becomes one `error` record, so it is never silent."""

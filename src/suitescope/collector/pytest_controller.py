@@ -18,6 +18,7 @@ from suitescope.collector.guard import Guard
 from suitescope.collector.pytest_assembler import Assembler
 from suitescope.collector.pytest_observer import Observer
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo, new_run_id, own_usage
+from suitescope.collector.run_options import option_names, split_project
 from suitescope.schema.codec import to_json
 from suitescope.schema.records import Configuration, Framework, RunState, TestRecord
 from suitescope.schema.summary import facts
@@ -31,14 +32,6 @@ PYTEST: Framework = {"name": "pytest", "version": pytest.__version__}
 def telemetry_dir(config: pytest.Config) -> Path:
     chosen = config.getoption("suitescope_dir") or os.environ.get("SUITESCOPE_DIR") or config.getini("suitescope_dir")
     return config.rootpath / str(chosen)
-
-
-def split_project(name: str | None) -> tuple[str | None, str | None]:
-    """`vendor/name` gives both; a bare name has no vendor."""
-    if not name:
-        return None, None
-    vendor, _, project = name.rpartition("/")
-    return project or None, vendor or None
 
 
 class Controller:
@@ -232,14 +225,3 @@ def plugin_versions(config: pytest.Config) -> dict[str, str]:
     for _, dist in config.pluginmanager.list_plugin_distinfo():
         versions[str(dist.project_name)] = str(dist.version)
     return dict(sorted(versions.items()))
-
-
-def option_names(args: tuple[str, ...] | list[str]) -> list[str]:
-    """The names of the command-line options used, never their values (`-n4` and `--foo=bar` give `-n`, `--foo`)."""
-    names: set[str] = set()
-    for arg in args:
-        if arg.startswith("--") and len(arg) > 2:
-            names.add(arg.split("=", 1)[0])
-        elif arg.startswith("-") and len(arg) > 1 and not arg[1].isdigit():
-            names.add(arg[:2])
-    return sorted(names)

@@ -11,28 +11,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from suitescope.collector.fingerprint import describe, truncate
+from suitescope.collector.attempt import relative_file, safe_repr
+from suitescope.collector.fingerprint import describe
 from suitescope.collector.guard import Guard
 from suitescope.collector.instrument.manager import Instruments
 from suitescope.collector.instrument.options import InstrumentOptions
 
 REPORT_ATTR = "_suitescope"
 NO_EXTRAS: dict[str, Any] = {}  # shared and never written to
-PARAM_LIMIT = 200
 SKIP_MARKERS = frozenset({"parametrize"})
-
-
-def safe_repr(value: object) -> str:
-    try:
-        text = repr(value)
-    except Exception:  # a user's __repr__ may raise; that is not our test to fail
-        text = f"<{type(value).__name__}>"
-    return truncate(text, PARAM_LIMIT)
 
 
 class Observer:
@@ -138,7 +129,7 @@ class Observer:
             cached = self._containers[key] = {
                 "class": cls.__qualname__ if cls is not None else None,
                 "module": module.__name__ if module is not None else None,
-                "file": self.relative_file(item.path),
+                "file": relative_file(str(item.path), self.real_root),
             }
         return cached
 
@@ -152,14 +143,6 @@ class Observer:
             own = [m.name for m in node.own_markers if m.name not in SKIP_MARKERS]
             cached = self._markers[node.nodeid] = own + self.inherited_markers(node.parent)
         return cached
-
-    def relative_file(self, path: Path) -> str:
-        """The real path of a test file relative to the real root (symlinks resolved); `container` caches it."""
-        real = os.path.realpath(path)
-        try:
-            return Path(os.path.relpath(real, self.real_root)).as_posix()
-        except ValueError:  # another drive on Windows
-            return Path(real).as_posix()
 
 
 class InstrumentHooks:

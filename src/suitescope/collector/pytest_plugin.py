@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from suitescope.collector.guard import Guard  # standard library only, like this module
+from suitescope.collector.run_options import RUN_OPTIONS
 
 CONTROLLER = "suitescope-controller"
 OBSERVER = "suitescope-observer"
@@ -37,52 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="suitescope",
         help="do not record, whatever SUITESCOPE or the ini file say.",
     )
-    group.addoption(
-        "--suitescope-dir",
-        metavar="DIR",
-        default=None,
-        help="directory for run files (default: ini 'suitescope_dir', SUITESCOPE_DIR, or .telemetry in rootdir).",
-    )
-    group.addoption(
-        "--suitescope-project",
-        metavar="[VENDOR/]NAME",
-        default=None,
-        help="project name for the run record (default: [project].name of pyproject.toml in rootdir).",
-    )
-    group.addoption(
-        "--suitescope-instruments",
-        metavar="LIST",
-        default=None,
-        help="what to record per test besides outcomes: db (queries), net (connections), mem (memory, CPU); "
-        "comma-separated, 'all' (default) or 'none'. Also ini 'suitescope_instruments'.",
-    )
-    group.addoption(
-        "--suitescope-n-plus-one",
-        metavar="N",
-        type=int,
-        default=None,
-        help="report an N+1 finding when one test runs the same SELECT shape N times or more (default 5).",
-    )
-    group.addoption(
-        "--suitescope-sql-params",
-        action="store_true",
-        default=False,
-        help="also record a sample of each query's parameters (off: no value a test used is recorded).",
-    )
-    group.addoption(
-        "--suitescope-block-network",
-        action="store_true",
-        default=False,
-        help="fail a test that connects to a host that is not loopback (database ports and unix sockets are "
-        "never blocked).",
-    )
-    group.addoption(
-        "--suitescope-memory",
-        choices=("rss", "peak", "tracemalloc"),
-        default=None,
-        help="per-test memory: rss (default, cheap), peak (exact peaks; resets the kernel's high-water mark), "
-        "tracemalloc (slow; adds the top allocation sites). Also ini 'suitescope_memory'.",
-    )
+    for flag, kwargs in RUN_OPTIONS:
+        group.addoption(flag, **kwargs)
     parser.addini("suitescope_instruments", "instruments to run: db, net, mem, all or none", default="all")
     parser.addini("suitescope_n_plus_one", "N+1 threshold: repeats of one SELECT shape in one test", default="5")
     parser.addini("suitescope_memory", "per-test memory mode: rss, peak or tracemalloc", default="rss")

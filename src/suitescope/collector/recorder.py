@@ -191,6 +191,7 @@ class Recorder:
             "exceptions": tally.exceptions,
             "errors": counts["error"] + tally.collection_errors,
             "collection_errors": tally.collection_errors,
+            "subtests_failed": tally.subtests_failed,
             "tests_expected": end.expected,
             "tests_executed": len(tally.executed),
             "lost_workers": end.lost_workers,

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from suitescope.schema.records import Record
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 KINDS = ("test", "run")
 
 

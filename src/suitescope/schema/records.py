@@ -12,7 +12,20 @@ from typing import Literal, TypedDict
 Status = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 
-Phase = Literal["collect", "setup", "call", "teardown", "crash"]
+Phase = Literal[
+    "collect",
+    "setup",
+    "call",
+    "teardown",
+    "crash",
+    "subtest",
+    "setup_class",
+    "teardown_class",
+    "setup_module",
+    "teardown_module",
+]
+# A record with one of these `when`s is a unittest class or module fixture that failed (or skipped), not a test.
+FIXTURE_PHASES: frozenset[str] = frozenset({"setup_class", "teardown_class", "setup_module", "teardown_module"})
 RunState = Literal["running", "completed", "interrupted", "crashed"]
 
 
@@ -272,6 +285,7 @@ class RunRecord(TypedDict):
     exceptions: int
     errors: int
     collection_errors: int
+    subtests_failed: int
     tests_expected: int | None
     tests_executed: int
     lost_workers: int

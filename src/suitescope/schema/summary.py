@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from suitescope.schema.records import STATUSES, TestRecord
+from suitescope.schema.records import FIXTURE_PHASES, STATUSES, TestRecord
 
-# Failure types that are not a raised exception: a failed assert, and pytest failing a strict XPASS.
-NOT_EXCEPTIONS = frozenset({"AssertionError", "XPASS(strict)"})
+# Failure types that are not a raised exception: a failed assert, pytest failing a strict XPASS, a unittest test
+# failed by its subtests (each of which has its own record).
+NOT_EXCEPTIONS = frozenset({"AssertionError", "XPASS(strict)", "SubTestFailure"})
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Tally:
     reruns: int = 0
     tests_duration_ms: float = 0.0
     collection_errors: int = 0
+    subtests_failed: int = 0
     exceptions: int = 0
     assertions_passed: int | None = 0
     assertions_failed: int = 0
@@ -39,6 +41,13 @@ class Tally:
         test_id, status, when, final, duration_ms, passed, failed, exception, module, cls, db, external = fact
         if when == "collect":
             self.collection_errors += 1
+            return
+        if when == "subtest":  # one failed unittest subTest: its test has its own record
+            self.subtests_failed += 1
+            return
+        if when in FIXTURE_PHASES:  # a failed setUpClass & co.: counted by status as unittest counts it, not a test
+            self.counts[status] += 1
+            self.exceptions += exception
             return
         self.attempts += 1
         self.tests_duration_ms += duration_ms

@@ -1,0 +1,5 @@
+"""`TEST_RUNNER = "suitescope.django.TestRunner"`: Django's test runner, recording the run (docs/django.md)."""
+
+from suitescope.collector.django_runner import TestRunner
+
+__all__ = ["TestRunner"]
