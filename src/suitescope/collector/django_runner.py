@@ -53,12 +53,16 @@ class WorkerRecording:
         self.guard = Guard()
         self.worker = f"w{django_runner._worker_id}"  # Django numbers its workers from 1
         self.result: RemoteTestResult | None = None
-        instruments = None
-        if options.groups:
-            from suitescope.collector.instrument.manager import Instruments
+        self.assembler = CaseAssembler(run_id, real_root, self.guard, self.send, self.instruments, self.worker)
+        self.options = options
+        self.real_root = real_root
 
-            instruments = Instruments(self.guard, options, real_root)
-        self.assembler = CaseAssembler(run_id, real_root, self.guard, self.send, instruments, self.worker)
+    def instruments(self) -> Any:
+        if not self.options.groups:
+            return None
+        from suitescope.collector.instrument.manager import Instruments
+
+        return Instruments(self.guard, self.options, self.real_root)
 
     def send(self, record: TestRecord) -> None:
         result = self.result

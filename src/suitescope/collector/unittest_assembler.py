@@ -56,14 +56,17 @@ class CaseAssembler:
         real_root: str,
         guard: Guard,
         emit: Callable[[TestRecord], None],
-        instruments: Any = None,
+        make_instruments: Callable[[], Any] | None = None,
         worker: str | None = None,
     ) -> None:
+        """`make_instruments` makes the instruments (or None) when the first test starts in this process: Django's
+        parallel parent never runs a test, so it never installs any that its forked workers would inherit."""
         self.run_id = run_id
         self.real_root = real_root
         self.guard = guard
         self.emit = emit
-        self.instruments = instruments  # an Instruments, or None when every instrument is off
+        self.make_instruments = make_instruments
+        self.instruments: Any = None  # an Instruments once made, or None when every instrument is off
         self.worker = worker
         self.patches = Patches()
         self.current: Attempt | None = None
@@ -71,11 +74,14 @@ class CaseAssembler:
         self.failed_subtests: list[str] = []
         self._identities: dict[tuple[type, str], dict[str, Any]] = {}
         self._files: dict[str, str | None] = {}
-        CLOCK.on_phase = instruments.phase if instruments is not None else None
 
     # -- the callbacks, in the order unittest makes them
 
     def start(self, test: unittest.TestCase) -> None:
+        if self.make_instruments is not None:
+            make, self.make_instruments = self.make_instruments, None
+            self.instruments = make()
+            CLOCK.on_phase = self.instruments.phase if self.instruments is not None else None
         self.patches.prepare(type(test))
         CLOCK.reset()
         self.failed_subtests = []

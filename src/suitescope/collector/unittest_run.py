@@ -40,7 +40,7 @@ class UnittestRun:
             self.guard,
         )
         self.assembler = CaseAssembler(
-            self.run_id, self.real_root, self.guard, self.recorder.add_test, self.instruments()
+            self.run_id, self.real_root, self.guard, self.recorder.add_test, self.instruments
         )
         self.expected: int | None = None
         self.workers = 0
@@ -92,7 +92,7 @@ class UnittestRun:
                     list(self.worker_usage.values()),
                     0,
                     instruments.process_peak_kb() if instruments is not None else None,
-                    instruments.groups if instruments is not None else frozenset(),
+                    self.settings.instruments.groups,
                 )
             )
 

@@ -9,7 +9,7 @@ from typing import Any
 # does not import, the context-manager and nested asserts.
 UNITTEST_SUITE = {
     "pkg/__init__.py": "",
-    "pkg/test_outcomes.py": '''
+    "pkg/test_outcomes.py": """
 import unittest
 
 
@@ -91,8 +91,8 @@ class BrokenClass(unittest.TestCase):
 class SkippedClass(unittest.TestCase):
     def test_skipped(self):
         pass
-''',
-    "pkg/test_module_fixture.py": '''
+""",
+    "pkg/test_module_fixture.py": """
 import unittest
 
 
@@ -103,9 +103,9 @@ def tearDownModule():
 class Fine(unittest.TestCase):
     def test_fine(self):
         self.assertIn(1, [1])
-''',
+""",
     "pkg/test_broken_import.py": "import a_module_that_does_not_exist\n",
-    "pkg/test_effects.py": '''
+    "pkg/test_effects.py": """
 import sqlite3
 import unittest
 
@@ -121,7 +121,7 @@ class Effects(unittest.TestCase):
     def test_n_plus_one(self):
         for i in range(6):
             self.db.execute("SELECT name FROM item WHERE id = ?", (i,)).fetchall()
-''',
+""",
 }
 
 SUMMARY = re.compile(r"^(OK|FAILED)(?: \((.*)\))?$", re.MULTILINE)
@@ -162,3 +162,119 @@ def figures_from_records(run: dict[str, Any], tests: list[dict[str, Any]]) -> di
         "expected_failures": counts["xfailed"],
         "unexpected_successes": counts["xpassed"],
     }
+
+
+# A Django project with two databases (`default`, `other`): SQLite files, or PostgreSQL when DJANGO_DB=postgresql
+# (DJANGO_DB_NAME names the databases; Django makes `test_<name>` and its clones).
+DJANGO_PROJECT = {
+    "manage.py": """
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+""",
+    "site_settings.py": """
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+SECRET_KEY = "not-a-secret"
+INSTALLED_APPS = ["library"]
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+NAME = os.environ.get("DJANGO_DB_NAME", "library")
+if os.environ.get("DJANGO_DB") == "postgresql":
+    def database(name):
+        return {"ENGINE": "django.db.backends.postgresql", "NAME": name, "USER": "postgres", "HOST": "127.0.0.1",
+                "TEST": {"NAME": f"test_{name}"}}
+else:
+    def database(name):
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / f"{name}.sqlite3")}
+DATABASES = {"default": database(NAME), "other": database(f"{NAME}_other")}
+""",
+    "library/__init__.py": "",
+    "library/models.py": """
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=100)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+""",
+    "library/tests/__init__.py": "",
+    "library/tests/test_books.py": """
+import unittest
+
+from django.test import SimpleTestCase, TestCase, tag
+
+from library.models import Author, Book
+
+
+class BookTests(TestCase):
+    databases = {"default", "other"}
+
+    @classmethod
+    def setUpTestData(cls):
+        for i in range(6):
+            Book.objects.create(title=f"book {i}", author=Author.objects.create(name=f"author {i}"))
+
+    def test_n_plus_one(self):
+        titles = [book.title for author in Author.objects.all() for book in author.book_set.all()]
+        self.assertEqual(len(titles), 6)
+
+    def test_other_alias(self):
+        self.assertEqual(Author.objects.using("other").count(), 0)
+
+    @tag("slow")
+    def test_tagged(self):
+        self.assertTrue(Author.objects.exists())
+
+    def test_fail(self):
+        self.assertEqual(Author.objects.count(), 7)
+
+    def test_error(self):
+        Author.objects.get(name="nobody")
+
+    def test_num_queries(self):
+        with self.assertNumQueries(1):
+            list(Author.objects.all())
+
+    @unittest.skip("not now")
+    def test_skip(self):
+        pass
+
+    @unittest.expectedFailure
+    def test_xfail(self):
+        self.assertEqual(1, 2)
+
+    def test_subtests(self):
+        for i in range(3):
+            with self.subTest(i=i):
+                self.assertNotEqual(i, 1)
+
+
+class BrokenData(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        raise RuntimeError("fixture data broke")
+
+    def test_never_runs(self):
+        pass
+
+
+class Plain(SimpleTestCase):
+    def test_simple(self):
+        self.assertIn("a", "abc")
+
+    def test_contains(self):
+        self.assertInHTML("<b>x</b>", "<p><b>x</b></p>")
+""",
+}

@@ -212,10 +212,10 @@ def test_a_failing_recorder_costs_one_line(no_strict: None, monkeypatch: pytest.
 
     class Case(unittest.TestCase):
         def test_a(self) -> None:
-            self.assertEqual(1, 1)
+            self.assertEqual(1, 1)  # noqa: PT009  (unittest's asserts are what is counted)
 
         def test_b(self) -> None:
-            self.assertEqual(1, 2)
+            self.assertEqual(1, 2)  # noqa: PT009
 
     suite = unittest.TestSuite([Case("test_a"), Case("test_b")])
     stream = io.StringIO()
@@ -223,7 +223,8 @@ def test_a_failing_recorder_costs_one_line(no_strict: None, monkeypatch: pytest.
     assert (result.testsRun, len(result.failures), len(result.errors)) == (2, 1, 0)
     lines = [line for line in stream.getvalue().splitlines() if line.startswith("suitescope:")]
     assert lines == [
-        "suitescope: result disabled after an internal error (RuntimeError: assembler bug); your tests were not affected"
+        "suitescope: result disabled after an internal error (RuntimeError: assembler bug); "
+        "your tests were not affected"
     ]
     # The wrappers are gone again: unittest's classes are as they were.
     assert unittest.TestCase.assertEqual.__code__.co_name == "assertEqual"
