@@ -39,11 +39,12 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check src tests examples
 	$(BIN)/mypy
 
-## make bench: the benchmarks of tests/bench/ (overhead, queries, connections; several minutes).
+## make bench: the benchmarks of tests/bench/ (overhead, queries, connections, runners; several minutes).
 bench: $(VENV)/.dev-installed
 	$(BIN)/suitescope bench overhead
 	$(BIN)/suitescope bench queries
 	$(BIN)/suitescope bench connections
+	$(BIN)/suitescope bench runners
 
 clean:
 	rm -rf $(VENV) .telemetry examples/shop/.telemetry .mypy_cache .ruff_cache .pytest_cache

@@ -1,4 +1,4 @@
-"""`TEST_RUNNER = "suitescope.django.TestRunner"`: Django's test runner, recording the run (docs/django.md)."""
+"""`TEST_RUNNER = "suitescope.django.TestRunner"`: Django's test runner, recording the run (docs/unittest.md)."""
 
 from suitescope.collector.django_runner import TestRunner
 

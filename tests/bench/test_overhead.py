@@ -48,3 +48,17 @@ def test_bench_outside_a_checkout_says_how_to_fix_it(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["bench", "overhead", "--repo", str(tmp_path)])
     assert result.exit_code == 2
     assert "run this from a suitescope checkout, or pass --repo PATH" in result.output
+
+
+@pytest.mark.slow
+def test_runner_benchmark_runs_every_variant(tmp_path: Path) -> None:
+    out = tmp_path / "runners.json"
+    args = ["--unittest-tests", "100", "--django-tests", "50", "--work", "0", "--rounds", "1", "--quiet"]
+    result = CliRunner().invoke(cli, ["bench", "runners", "--repo", str(REPO), *args, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    for kind, tests in (("unittest", 100), ("django", 50)):
+        assert data[kind]["tests"] == tests
+        assert set(data[kind]["results"]) == {"plain", "bare", "all"}
+        assert data[kind]["results"]["plain"]["time_ratio"] == 1.0
+        assert all(mine["ours_s"] > 0 for mine in data[kind]["self_time"].values())

@@ -12,6 +12,7 @@ BENCHMARKS = {
     "overhead": "tests/bench/overhead.py",
     "queries": "tests/bench/queries.py",
     "connections": "tests/bench/connections.py",
+    "runners": "tests/bench/runners.py",
 }
 
 
@@ -32,6 +33,7 @@ def bench(name: str, args: tuple[str, ...], repo: Path) -> None:
     overhead     wall time and peak memory of plain pytest vs --suitescope, --junitxml and pytest-reportlog
     queries      per-query cost of the db instrument: 100,000 SQLite queries via Django and SQLAlchemy
     connections  per-connection cost of the net instrument: 2,000 loopback HTTP requests
+    runners      python -m unittest and manage.py test against suitescope's unittest and Django runners
     """
     script = repo / BENCHMARKS[name]
     if not script.is_file():

@@ -72,7 +72,7 @@ class CaseAssembler:
         self.current: Attempt | None = None
         self.started = 0.0
         self.failed_subtests: list[str] = []
-        self._identities: dict[tuple[type, str], dict[str, Any]] = {}
+        self._classes: dict[type, dict[str, Any]] = {}
         self._files: dict[str, str | None] = {}
 
     # -- the callbacks, in the order unittest makes them
@@ -209,25 +209,28 @@ class CaseAssembler:
         attempt.status, attempt.when = "error", "collect"
 
     def identity(self, test: unittest.TestCase) -> dict[str, Any]:
+        """What names a test: its class's part is worked out once per class, the method's line per test."""
         cls = type(test)
         name = getattr(test, "_testMethodName", "") or test.id().rpartition(".")[2]
-        key = (cls, name)
-        cached = self._identities.get(key)
-        if cached is None:
-            method = getattr(cls, name, None)
-            code = getattr(inspect.unwrap(method), "__code__", None) if callable(method) else None
-            tags = [*getattr(cls, "tags", ()), *getattr(method, "tags", ())]  # Django's @tag
-            cached = self._identities[key] = {
-                "name": name,
+        shared = self._classes.get(cls)
+        if shared is None:
+            shared = self._classes[cls] = {
                 "class": cls.__qualname__,
                 "module": cls.__module__,
                 "file": self.module_file(cls.__module__),
-                "line": code.co_firstlineno if code is not None else None,
                 "params": None,
-                "markers": sorted({str(t) for t in tags}),
+                "markers": sorted({str(t) for t in getattr(cls, "tags", ())}),  # Django's @tag
                 "worker": self.worker,
             }
-        return cached
+        method = getattr(cls, name, None)
+        code = getattr(method, "__code__", None)
+        if code is None and method is not None and hasattr(method, "__wrapped__"):
+            code = getattr(inspect.unwrap(method), "__code__", None)
+        identity = {**shared, "name": name, "line": code.co_firstlineno if code is not None else None}
+        method_tags = getattr(method, "tags", None)
+        if method_tags:
+            identity["markers"] = sorted({*shared["markers"], *map(str, method_tags)})
+        return identity
 
     def module_file(self, module: str | None) -> str | None:
         if not module:

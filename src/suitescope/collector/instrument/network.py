@@ -54,8 +54,6 @@ class NetworkCalls(Instrument):
     group = "net"
 
     def install(self) -> None:
-        import http.client
-
         self.socket_patches = [
             (socket.socket, "connect", socket.socket.connect),
             (socket.socket, "connect_ex", socket.socket.connect_ex),
@@ -64,19 +62,16 @@ class NetworkCalls(Instrument):
         socket.socket.connect = self.wrap_connect(socket.socket.connect)  # type: ignore[method-assign]
         socket.socket.connect_ex = self.wrap_connect(socket.socket.connect_ex)  # type: ignore[method-assign]
         socket.getaddrinfo = self.wrap_getaddrinfo(socket.getaddrinfo)
-        self.original_putrequest = http.client.HTTPConnection.putrequest
-        http.client.HTTPConnection.putrequest = self.wrap_putrequest(self.original_putrequest)  # type: ignore[method-assign]
-        self.httpx_patches: list[tuple[type, str, Any]] = []
+        self.client_patches: list[tuple[type, str, Any]] = []  # http.client's and httpx's, once imported
+        self.patched_clients: set[str] = set()
         self.on = True
+        self.poll()
 
     def uninstall(self) -> None:
-        import http.client
-
         self.on = False
-        http.client.HTTPConnection.putrequest = self.original_putrequest  # type: ignore[method-assign]
-        for owner, name, original in self.httpx_patches + self.socket_patches:
+        for owner, name, original in self.client_patches + self.socket_patches:
             setattr(owner, name, original)
-        self.httpx_patches.clear()
+        self.client_patches.clear()
         self.socket_patches.clear()
 
     def wrap_connect(self, original: Any) -> Any:
@@ -96,13 +91,23 @@ class NetworkCalls(Instrument):
         return getaddrinfo
 
     def poll(self) -> None:
-        """httpx may be imported after the run started: patch its transports once it is there."""
-        if not self.httpx_patches and "httpx" in sys.modules and self.on:
-            self.patch_httpx(sys.modules["httpx"])
+        """The HTTP clients whose URLs we read may be imported after the run started (or never: importing
+        http.client ourselves would cost a suite that does not use it 15 ms): patch each once it is there."""
+        if not self.on:
+            return
+        for name, patch in (("http.client", self.patch_http_client), ("httpx", self.patch_httpx)):
+            if name not in self.patched_clients and name in sys.modules:
+                self.patched_clients.add(name)
+                patch(sys.modules[name])
+
+    def patch_http_client(self, client: Any) -> None:
+        connection = client.HTTPConnection
+        self.client_patches.append((connection, "putrequest", connection.putrequest))
+        connection.putrequest = self.wrap_putrequest(connection.putrequest, client.HTTPSConnection)
 
     def patch_httpx(self, httpx: Any) -> None:
         sync, asynchronous = httpx.HTTPTransport, httpx.AsyncHTTPTransport
-        self.httpx_patches = [
+        self.client_patches += [
             (sync, "handle_request", sync.handle_request),
             (asynchronous, "handle_async_request", asynchronous.handle_async_request),
         ]
@@ -120,13 +125,11 @@ class NetworkCalls(Instrument):
         sync.handle_request = handle_request
         asynchronous.handle_async_request = handle_async_request
 
-    def wrap_putrequest(self, original: Any) -> Any:
-        import http.client
-
+    def wrap_putrequest(self, original: Any, https: type) -> Any:
         record = self.record_url
 
-        def putrequest(connection: http.client.HTTPConnection, method: str, url: str, *args: Any, **kw: Any) -> Any:
-            scheme = "https" if isinstance(connection, http.client.HTTPSConnection) else "http"
+        def putrequest(connection: Any, method: str, url: str, *args: Any, **kw: Any) -> Any:
+            scheme = "https" if isinstance(connection, https) else "http"
             if "://" in url:  # a request through a proxy names the whole URL
                 scheme, _, rest = url.partition("://")
                 url = "/" + rest.partition("/")[2]
