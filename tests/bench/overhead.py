@@ -26,6 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from a checkout
+
+from tests.bench.interleave import bench_env
+
 # Time-ratio targets: recording alone (issue 2), and with every instrument on, the default (issue 3).
 TARGETS = {"bare": 1.05, "suitescope": 1.08}
 VARIANTS: dict[str, list[str]] = {
@@ -171,11 +175,10 @@ def self_time(root: Path, workers: int, variant: str = "suitescope") -> dict[str
     share of those processes' time: the same yardstick for suitescope and its peers."""
     (root / "bench_self_time.py").write_text(SELF_TIME_PLUGIN)
     with tempfile.TemporaryDirectory() as out:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SUITESCOPE")}
-        env.update(
+        env = bench_env(
             SELF_TIME_DIR=out,
             SELF_TIME_TARGET=variant,
-            PYTHONPATH=os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])),
+            PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
         )
         cmd = [
             sys.executable,
@@ -233,7 +236,7 @@ def run_once(root: Path, variant: str, workers: int, out: Path) -> Sample:
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]
     if workers:
         cmd += ["-n", str(workers)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUITESCOPE")}
+    env = bench_env()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     # wait4 gives this child's own resource usage; its ru_maxrss is the largest of it and its descendants.

@@ -32,6 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from a checkout
+
+from tests.bench.interleave import bench_env
+
 TARGETS = {"bare": 1.05, "all": 1.10}
 INSTRUMENTS = {"plain": None, "bare": "none", "all": "all"}
 
@@ -202,17 +206,11 @@ def command(kind: str, variant: str) -> list[str]:
     return [*base, "--testrunner=suitescope.django.TestRunner", f"--suitescope-instruments={instruments}"]
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUITESCOPE")}
-    env.update(extra)
-    return env
-
-
 def run_once(root: Path, kind: str, variant: str) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + system) of one run in a fresh process."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        command(kind, variant), cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env()
+        command(kind, variant), cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=bench_env()
     )
     _, status, usage = os.wait4(proc.pid, 0)  # this child's own resource usage
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -225,7 +223,7 @@ def self_time(root: Path, kind: str, variant: str) -> dict[str, float]:
     """suitescope's own seconds inside one recorded run, and the process's."""
     with tempfile.TemporaryDirectory() as hook_dir, tempfile.TemporaryDirectory() as out:
         Path(hook_dir, "sitecustomize.py").write_text(SELF_TIME)
-        env = clean_env(SELF_TIME_DIR=out, PYTHONPATH=os.pathsep.join([hook_dir, str(root)]))
+        env = bench_env(SELF_TIME_DIR=out, PYTHONPATH=os.pathsep.join([hook_dir, str(root)]))
         subprocess.run(command(kind, variant), cwd=root, capture_output=True, env=env, check=False)
         figures = [json.loads(p.read_text()) for p in Path(out).glob("*.json")]
     ours = sum(f["ours_s"] for f in figures)

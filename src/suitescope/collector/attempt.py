@@ -12,8 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from suitescope.collector.fingerprint import truncate
-from suitescope.collector.instrument.effects import NO_EFFECTS
+from suitescope.collector.fingerprint import describe_text, truncate
 from suitescope.collector.recorder import utc_iso
 from suitescope.schema.codec import SCHEMA_VERSION
 from suitescope.schema.records import Failure, Phase, Status, TestRecord
@@ -37,7 +36,20 @@ def relative_file(path: str, real_root: str) -> str:
         return Path(real).as_posix()
 
 
+# The record fields of an attempt when no instrument ran (shared, never written to);
+# here, not with the instruments, so that a run without them never imports them.
+NO_EFFECTS: dict[str, Any] = {
+    "db": None,
+    "db_queries": None,
+    "network": None,
+    "net_urls": None,
+    "memory": None,
+    "cpu": None,
+}
+
+
 PARAM_LIMIT = 200
+INTERRUPTED = describe_text("Interrupted", "the run stopped during this test", "")  # the failure of a Ctrl-C
 PHASE_KEYS = {"setup": "setup_ms", "call": "call_ms", "teardown": "teardown_ms"}
 
 

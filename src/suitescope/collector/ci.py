@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from suitescope.schema.records import CiInfo
 
@@ -29,8 +29,7 @@ def first(env: Env, *names: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Provider:
+class Provider(NamedTuple):  # a NamedTuple: a table of rows made at import costs little
     name: str
     detect: Callable[[Env], bool]
     build_id: tuple[str, ...] = ()

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from suitescope.collector.attempt import PHASE_KEYS, Attempt, test_record
+from suitescope.collector.attempt import INTERRUPTED, PHASE_KEYS, Attempt, test_record
 from suitescope.collector.fingerprint import describe_text
 from suitescope.collector.pytest_observer import NO_EXTRAS, REPORT_ATTR
 from suitescope.schema.records import Failure, Phase, TestRecord
@@ -126,7 +126,7 @@ class Assembler:
         """Close the attempts that were running when the run stopped (Ctrl-C): they end as errors."""
         for attempt in self.pending.values():
             phase: Phase = "call" if attempt.phases["setup_ms"] is not None else "setup"
-            attempt.fail("error", phase, describe_text("Interrupted", "the run stopped during this test", ""))
+            attempt.fail("error", phase, INTERRUPTED)
             self.close(attempt)
         self.pending.clear()
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from suitescope.collector.attempt import Attempt, relative_file, safe_repr, test_record
+from suitescope.collector.attempt import INTERRUPTED, Attempt, relative_file, safe_repr, test_record
 from suitescope.collector.fingerprint import describe, describe_text
 from suitescope.collector.guard import Guard
 from suitescope.collector.unittest_patches import CLOCK, Patches
@@ -72,6 +72,7 @@ class CaseAssembler:
         self.current: Attempt | None = None
         self.started = 0.0
         self.failed_subtests: list[str] = []
+        self.reported = False  # the running test had its outcome (addSuccess, addFailure, ...)
         self._classes: dict[type, dict[str, Any]] = {}
         self._files: dict[str, str | None] = {}
 
@@ -85,6 +86,7 @@ class CaseAssembler:
         self.patches.prepare(type(test))
         CLOCK.reset()
         self.failed_subtests = []
+        self.reported = False
         attempt = self.current = Attempt(test.id(), time.time(), self.worker, 1)
         attempt.identity = self.identity(test)
         if self.instruments is not None:
@@ -99,6 +101,7 @@ class CaseAssembler:
         attempt = self.current
         if attempt is None or attempt.nodeid != test.id():
             return
+        self.reported = True
         failure = self.failure(err)
         if status in ("failed", "error"):
             attempt.fail(status, self.phase_of(err), failure)
@@ -133,6 +136,8 @@ class CaseAssembler:
         self.split_phases(attempt, now)
         attempt.stop = time.time()
         attempt.assertions = {"passed": CLOCK.passed, "failed": CLOCK.failed}
+        if not self.reported and isinstance(sys.exc_info()[1], KeyboardInterrupt):  # Ctrl-C: unittest's finally
+            attempt.fail("error", self.phase_of(sys.exc_info()), INTERRUPTED)
         if self.failed_subtests and attempt.status == "passed":
             attempt.fail("failed", "call", subtests_failure(self.failed_subtests, attempt.nodeid))
         if FAILED_IMPORT is not None and isinstance(test, FAILED_IMPORT):

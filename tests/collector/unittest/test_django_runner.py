@@ -105,12 +105,17 @@ def normalised(output: str) -> str:
     return re.sub(r"Ran (\d+) tests? in [0-9.]+s", r"Ran \1 tests in Xs", output)
 
 
-def test_output_is_djangos(project: Path) -> None:
-    plain = manage(project, "sqlite", "-v", "2")
-    recorded = manage(project, "sqlite", RUNNER, "-v", "2")
+@pytest.mark.parametrize("args", [["-v", "2"], ["--failfast", "--reverse", "--keepdb"], ["--debug-sql"]])
+def test_output_is_djangos(project: Path, args: list[str]) -> None:
+    plain = manage(project, "sqlite", *args)
+    recorded = manage(project, "sqlite", RUNNER, *args)
     assert recorded.returncode == plain.returncode == 1
     assert normalised(recorded.stdout) == normalised(plain.stdout)
     assert normalised(recorded.stderr) == normalised(plain.stderr)
+    run, _ = read_run(project)
+    if "--failfast" in args:  # stopped at the first failure: the tests it did not reach are missing
+        assert run["tests_executed"] < run["tests_expected"]
+        assert run["counts"]["failed"] + run["counts"]["error"] == 1
 
 
 def test_shuffle_seed_tags_and_switching_off(project: Path) -> None:

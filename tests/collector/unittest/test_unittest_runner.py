@@ -171,6 +171,28 @@ def test_options_and_switching_off(suite: Path) -> None:
     assert not (suite / ".telemetry").exists()
 
 
+def test_ctrl_c_still_writes_the_run(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "test_stop.py": "import os, signal, unittest\n\n"
+            "class Stop(unittest.TestCase):\n"
+            "    def test_a_first(self):\n        pass\n\n"
+            "    def test_b_interrupt(self):\n        os.kill(os.getpid(), signal.SIGINT)\n\n"
+            "    def test_c_never(self):\n        pass\n"
+        },
+    )
+    plain = run_module(tmp_path, "unittest", "test_stop")
+    recorded = run_module(tmp_path, "suitescope.unittest", "test_stop")
+    assert recorded.returncode == plain.returncode != 0
+    assert "KeyboardInterrupt" in recorded.stderr
+    run, tests = read_run(tmp_path)
+    assert run["state"] == "interrupted" and run["exit_status"] is None
+    assert [(t["name"], t["status"]) for t in tests] == [("test_a_first", "passed"), ("test_b_interrupt", "error")]
+    assert tests[1]["failure"]["type"] == "Interrupted" and tests[1]["when"] == "call"
+    assert run["tests_expected"] == 3
+
+
 def test_a_bad_option_is_a_usage_error(suite: Path) -> None:
     result = run_module(suite, "suitescope.unittest", "--suitescope-n-plus-one", "1")
     assert result.returncode == 2

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import threading
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
+from suitescope.collector.instrument.options import Settings
 from suitescope.collector.instrument.sql import shape
 from suitescope.schema.records import DbQuery, DbSummary, NetworkCall, NPlusOne
 
@@ -28,25 +28,6 @@ PARAMS_LIMIT = 200  # characters of a parameter sample, when parameters are reco
 # the driver or socket below it does not record the same work twice. A context variable, not a thread-local:
 # asyncio tasks interleave on one thread.
 INSIDE: ContextVar[bool] = ContextVar("suitescope_inside", default=False)
-
-# The record fields of an attempt when no instrument ran (shared, never written to).
-NO_EFFECTS: dict[str, Any] = {
-    "db": None,
-    "db_queries": None,
-    "network": None,
-    "net_urls": None,
-    "memory": None,
-    "cpu": None,
-}
-
-
-@dataclass
-class Settings:
-    """What the user chose for the instruments (options of the plugin)."""
-
-    n_plus_one: int = 5  # the same SELECT shape this many times in one test is an N+1 finding
-    record_params: bool = False  # a sample of bound parameters per query shape (off: values never leave)
-    block_network: bool = False  # fail a test that connects to a host that is not loopback
 
 
 class Effects:

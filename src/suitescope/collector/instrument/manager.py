@@ -13,9 +13,10 @@ import importlib
 import sys
 from typing import Any, NamedTuple
 
+from suitescope.collector.attempt import NO_EFFECTS
 from suitescope.collector.guard import Guard
 from suitescope.collector.instrument.base import Instrument
-from suitescope.collector.instrument.effects import NO_EFFECTS, TRACKER, Effects
+from suitescope.collector.instrument.effects import TRACKER, Effects
 from suitescope.collector.instrument.memory import ProcessMemory
 from suitescope.collector.instrument.options import InstrumentOptions
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from suitescope.collector.instrument.effects import Settings
-
 GROUPS = ("db", "net", "mem")
 MEMORY_MODES = ("rss", "peak", "tracemalloc")
+
+
+@dataclass
+class Settings:
+    """What the user chose for the instruments; here, not with them, so that checking options loads none."""
+
+    n_plus_one: int = 5  # the same SELECT shape this many times in one test is an N+1 finding
+    record_params: bool = False  # a sample of bound parameters per query shape (off: values never leave)
+    block_network: bool = False  # fail a test that connects to a host that is not loopback
 
 
 @dataclass(frozen=True)
