@@ -9,8 +9,9 @@ The unittest suite (default 3,000 tests) has setUp/tearDown, two assertions per 
 failures and subtests, and each test does a fixed piece of pure-Python work (`--work`, default 1 ms): unittest's
 own cost per test is about 20 µs, so a ratio means nothing without saying how much a test does. `--work 0`
 gives the floor: trivial tests, where the ratio is mostly the recorder's fixed cost per test divided by
-unittest's. The Django suite (default 500 tests) is a project on SQLite whose tests create and read rows in
-`TestCase` transactions.
+unittest's. The Django suite (default 500 tests) is a project on SQLite whose tests do what Django tests
+mostly do: create a row, request a view through the test client (a query and a template) and check the page
+and the database, each in a `TestCase` transaction.
 
 Besides the ratios, one more run of each recording variant times suitescope's own code from inside the process
 (the assembler's callbacks and the run's start and end), as a share of the run: the steadier figure.
@@ -129,6 +130,27 @@ INSTALLED_APPS = ["shelf"]
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "bench.sqlite3")}}
+ROOT_URLCONF = "shelf.urls"
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": False}]
+ALLOWED_HOSTS = ["testserver"]
+"""
+DJANGO_VIEWS = """
+from django.http import HttpResponse
+from django.template import engines
+from django.urls import path
+
+from shelf.models import Item
+
+PAGE = engines["django"].from_string(
+    "<ul>{% for item in items %}<li>{{ item.name }}: {{ item.quantity }}</li>{% endfor %}</ul>"
+)
+
+
+def items(request):
+    return HttpResponse(PAGE.render({"items": Item.objects.order_by("name")}, request))
+
+
+urlpatterns = [path("items/", items)]
 """
 DJANGO_MANAGE = """
 import os
@@ -161,6 +183,8 @@ class Shelf{n}(TestCase):
 DJANGO_TEST = """
     def test_{k}(self):
         Item.objects.create(name="new", quantity={k})
+        response = self.client.get("/items/")
+        self.assertContains(response, "new: {k}")
         self.assertEqual(Item.objects.filter(quantity__gte=0).count(), 6)
 """
 
@@ -184,6 +208,7 @@ def generate_django(root: Path, tests: int) -> int:
     (app / "tests").mkdir(parents=True)
     (app / "__init__.py").write_text("")
     (app / "models.py").write_text(DJANGO_MODELS)
+    (app / "urls.py").write_text(DJANGO_VIEWS)
     (app / "tests" / "__init__.py").write_text("")
     per_class = 50
     classes = max(1, tests // per_class)

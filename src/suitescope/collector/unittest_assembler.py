@@ -70,6 +70,7 @@ class CaseAssembler:
         self.worker = worker
         self.patches = Patches()
         self.current: Attempt | None = None
+        self.test: object = None  # the test that `current` is an attempt of
         self.started = 0.0
         self.failed_subtests: list[str] = []
         self.reported = False  # the running test had its outcome (addSuccess, addFailure, ...)
@@ -87,6 +88,7 @@ class CaseAssembler:
         CLOCK.reset()
         self.failed_subtests = []
         self.reported = False
+        self.test = test
         attempt = self.current = Attempt(test.id(), time.time(), self.worker, 1)
         attempt.identity = self.identity(test)
         if self.instruments is not None:
@@ -99,7 +101,7 @@ class CaseAssembler:
             self.fixture(test, status, err, reason)
             return
         attempt = self.current
-        if attempt is None or attempt.nodeid != test.id():
+        if attempt is None or test is not self.test:
             return
         self.reported = True
         failure = self.failure(err)
@@ -130,7 +132,7 @@ class CaseAssembler:
 
     def stop(self, test: unittest.TestCase) -> None:
         attempt, self.current = self.current, None
-        if attempt is None or attempt.nodeid != test.id():
+        if attempt is None or test is not self.test:
             return
         now = time.perf_counter()
         self.split_phases(attempt, now)
