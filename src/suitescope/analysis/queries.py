@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from suitescope.schema.records import TestRecord
+from suitescope.schema.records import NOT_ATTEMPTS, TestRecord
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class NPlusOneFinding:
 
 def final_with(tests: Iterable[TestRecord], key: Literal["db", "network", "memory"]) -> Iterable[TestRecord]:
     """Final attempts that carry the instrument field `key` (older records and runs with it off do not)."""
-    return (t for t in tests if t["final"] and t.get(key) is not None)
+    return (t for t in tests if t["final"] and t.get(key) is not None and t["when"] not in NOT_ATTEMPTS)
 
 
 def most_queries(tests: Iterable[TestRecord], limit: int = 10) -> list[QueryHeavy]:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from suitescope.schema.records import TestRecord
+from suitescope.schema.records import NOT_ATTEMPTS, TestRecord
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ def slowest(tests: Iterable[TestRecord], limit: int = 10) -> list[SlowTest]:
     durations: dict[str, list[float]] = defaultdict(list)
     total = 0.0
     for test in tests:
-        if test["when"] == "collect":
+        if test["when"] in NOT_ATTEMPTS:
             continue
         total += test["duration_ms"]
         if test["final"]:

@@ -26,6 +26,9 @@ Phase = Literal[
 ]
 # A record with one of these `when`s is a unittest class or module fixture that failed (or skipped), not a test.
 FIXTURE_PHASES: frozenset[str] = frozenset({"setup_class", "teardown_class", "setup_module", "teardown_module"})
+# Test records that are not an attempt of a test: a file that failed to collect, a failed subtest (its test has
+# a record of its own), a class or module fixture. Per-test analyses leave them out.
+NOT_ATTEMPTS: frozenset[str | None] = FIXTURE_PHASES | {"collect", "subtest"}
 RunState = Literal["running", "completed", "interrupted", "crashed"]
 
 
