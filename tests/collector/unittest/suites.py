@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tests.collector.instrument.suites import DJANGO_APP
+
 # Every unittest outcome, a subtest with two failures, class and module fixtures that fail, a module that
 # does not import, the context-manager and nested asserts.
 UNITTEST_SUITE = {
@@ -197,18 +199,7 @@ else:
 DATABASES = {"default": database(NAME), "other": database(f"{NAME}_other")}
 """,
     "library/__init__.py": "",
-    "library/models.py": """
-from django.db import models
-
-
-class Author(models.Model):
-    name = models.CharField(max_length=100)
-
-
-class Book(models.Model):
-    title = models.CharField(max_length=100)
-    author = models.ForeignKey(Author, on_delete=models.CASCADE)
-""",
+    "library/models.py": DJANGO_APP["shop/models.py"],  # Author and Book, as the instrument tests have them
     "library/tests/__init__.py": "",
     "library/tests/test_books.py": """
 import unittest
