@@ -16,6 +16,7 @@ import pytest
 from suitescope.collector.environment import environment, project_from_pyproject
 from suitescope.collector.guard import Guard
 from suitescope.collector.pytest_assembler import Assembler
+from suitescope.collector.pytest_coverage import COV_DIR, coverage_dir, run_coverage, stop_coverage
 from suitescope.collector.pytest_observer import Observer
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo, new_run_id, own_usage
 from suitescope.collector.run_options import option_names, split_project
@@ -132,6 +133,7 @@ class Controller:
                     self.lost_workers,
                     instruments.process_peak_kb() if instruments else None,
                     instruments.groups if instruments else frozenset(),
+                    run_coverage(self.config, self.guard, self.recorder.sink.path.with_suffix(".coverage")),
                 )
             )
 
@@ -185,6 +187,7 @@ class WorkerReporter:
             self.report.__dict__.setdefault(RECORDS_ATTR, []).append((to_json(record), facts(record)))
 
     def pytest_sessionfinish(self) -> None:
+        stop_coverage(self.config, self.guard)
         instruments = self.observer.instruments
         usage = own_usage(self.observer.worker or "worker", instruments.process_peak_kb() if instruments else None)
         output: dict[str, Any] = self.config.workeroutput  # type: ignore[attr-defined]
@@ -201,6 +204,7 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["suitescope"] = self.controller.consent
         node.workerinput["suitescope_run_id"] = self.controller.run_id
+        node.workerinput[COV_DIR] = coverage_dir(self.controller.config)
 
     def pytest_testnodeready(self, node: Any) -> None:
         self.controller.workers += 1

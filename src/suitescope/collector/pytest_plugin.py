@@ -20,6 +20,8 @@ from suitescope.collector.run_options import RUN_OPTIONS
 CONTROLLER = "suitescope-controller"
 OBSERVER = "suitescope-observer"
 INSTRUMENTS = "suitescope-instruments"
+COV_DIR_ENV = "SUITESCOPE_COV_DIR"  # set by a controller that measures coverage: its xdist workers see it
+GUARD = pytest.StashKey[Guard]()  # the run's one guard, made by the first hook that needs it
 XDIST_HOOKS = "suitescope-xdist"
 
 
@@ -40,6 +42,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     for flag, kwargs in RUN_OPTIONS:
         group.addoption(flag, **kwargs)
+    group.addoption(
+        "--suitescope-cov",
+        action="append",
+        metavar="SOURCE",
+        default=None,
+        help="measure line and branch coverage of SOURCE (a package or directory; repeat for more) with "
+        "coverage.py, in every xdist worker too: totals in the run record, data in .telemetry/<run_id>.coverage. "
+        "With pytest-cov's --cov, its figures are read instead (coverage is never measured twice).",
+    )
     parser.addini("suitescope_instruments", "instruments to run: db, net, mem, all or none", default="all")
     parser.addini("suitescope_n_plus_one", "N+1 threshold: repeats of one SELECT shape in one test", default="5")
     parser.addini("suitescope_memory", "per-test memory mode: rss, peak or tracemalloc", default="rss")
@@ -53,13 +64,33 @@ def recording_consent(config: pytest.Config) -> str | None:
     if workerinput is not None:
         consent = workerinput.get("suitescope")
         return consent if isinstance(consent, str) else None
-    option = config.getoption("suitescope")
+    return consent_from(config.getoption("suitescope"), config)
+
+
+def consent_from(option: bool | None, config: pytest.Config) -> str | None:
+    """The command line (`option`: --suitescope / --no-suitescope / neither), then SUITESCOPE, then the ini."""
     if option is not None:
         return "option" if option else None
     env = os.environ.get("SUITESCOPE")
     if env is not None and env.strip():
         return "env" if env.strip().lower() not in ("0", "false", "no", "off") else None
     return "ini" if config.getini("suitescope") else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """`--suitescope-cov` starts measuring before conftests import the code under test, as pytest-cov does.
+    xdist workers start theirs in `pytest_configure`, where the controller's data directory reaches them."""
+    namespace = early_config.known_args_namespace
+    sources = getattr(namespace, "suitescope_cov", None)
+    worker_of_ours = os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get(COV_DIR_ENV)
+    if not sources or worker_of_ours or getattr(namespace, "cov_source", None):
+        return  # no coverage asked for; a worker of a measuring controller; or pytest-cov measures
+    if consent_from(getattr(namespace, "suitescope", None), early_config) is None:
+        return
+    from suitescope.collector.pytest_coverage import start_coverage
+
+    start_coverage(early_config, early_config.stash.setdefault(GUARD, Guard()), sources, None)
 
 
 # Options that make pytest show something instead of running tests: such a run is not recorded.
@@ -71,12 +102,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if consent is None or any(config.getoption(name, False) for name in NOT_A_RUN):
         return  # the common case costs one option lookup: nothing else of suitescope is even imported
     options = checked_options(config)  # a bad value is the user's error to fix: outside the guard
-    guard = Guard()
+    guard = config.stash.setdefault(GUARD, Guard())  # made early when --suitescope-cov started then
     with guard("plugin"):
         # Imported only now, so that a run that does not record pays nothing for the collector's modules.
         from suitescope.collector.pytest_controller import Controller, WorkerReporter, XdistHooks
+        from suitescope.collector.pytest_coverage import start_coverage
         from suitescope.collector.pytest_observer import InstrumentHooks, Observer
 
+        start_coverage(config, guard, config.getoption("suitescope_cov"), getattr(config, "workerinput", None))
         observer = Observer(config, guard, options)
         config.pluginmanager.register(observer, OBSERVER)
         if observer.instruments is not None:

@@ -21,6 +21,7 @@ from suitescope.schema.records import (
     Configuration,
     Consent,
     Counts,
+    Coverage,
     Cpu,
     Environment,
     Memory,
@@ -99,6 +100,7 @@ class RunEnd:
     lost_workers: int = 0
     own_peak_kb: int | None = None  # this process's peak as the memory instrument saw it
     instruments: frozenset[str] = frozenset()  # the instrument groups that ran: db, net, mem
+    coverage: Coverage | None = None  # the run's coverage totals, when it measured coverage
 
 
 class Recorder:
@@ -203,7 +205,7 @@ class Recorder:
                 "n_plus_one_tests": tally.n_plus_one_tests if "db" in end.instruments else None,
                 "external_network_tests": (tally.external_network_tests or 0) if "net" in end.instruments else None,
             },
-            "coverage": None,
+            "coverage": end.coverage,
             "environment": self.environment,
             "configuration": end.configuration,
             "collector": {"name": "suitescope", "version": __version__},

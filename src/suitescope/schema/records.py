@@ -199,11 +199,17 @@ class Cpu(TypedDict):
 
 
 class Coverage(TypedDict):
+    """Coverage totals of the run, as `coverage report` gives them for the run's combined data."""
+
+    percent: float  # coverage report's TOTAL: lines and branches together when branches are measured
     lines_pct: float | None
     branches_pct: float | None
-    covered: int | None
-    total: int | None
+    covered: int | None  # lines
+    total: int | None  # statements
+    branches_covered: int | None
+    branches_total: int | None
     paths: None
+    source: str  # "suitescope" (--suitescope-cov) or "pytest-cov" (--cov, read from it)
 
 
 class PythonInfo(TypedDict):

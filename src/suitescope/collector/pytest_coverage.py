@@ -1,0 +1,78 @@
+"""Coverage in a pytest run: our own measurement for `--suitescope-cov`, or pytest-cov's figures for `--cov`.
+
+The main process starts measuring in `pytest_load_initial_conftests` (before conftests import the code under
+test); each xdist worker starts in `pytest_configure`, with the data directory the controller gave it, and
+saves its data when its session ends; the controller combines them when it writes the run record. With
+pytest-cov on, nothing is measured here: its combined data is read once it has finished with it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from suitescope.collector.guard import Guard
+from suitescope.collector.pytest_plugin import COV_DIR_ENV
+from suitescope.schema.records import Coverage
+
+ENGINE = pytest.StashKey[Any]()  # this process's CoverageEngine
+COV_DIR = "suitescope_cov_dir"  # the workerinput key of the shared data directory
+
+
+def start_coverage(config: pytest.Config, guard: Guard, sources: list[str] | None, workerinput: Any) -> None:
+    """Start this process's measurement, once; a worker only when the controller measures too."""
+    if not sources or ENGINE in config.stash or getattr(config.option, "cov_source", None):
+        return
+    with guard("coverage"):
+        from suitescope.coverage.engine import CoverageEngine
+
+        if workerinput is not None:
+            if not workerinput.get(COV_DIR):
+                return
+            engine = CoverageEngine(sources, Path(workerinput[COV_DIR]), workerinput["workerid"])
+        else:
+            engine = CoverageEngine(sources, Path(tempfile.mkdtemp(prefix="suitescope-cov-")), "main")
+            # A nested pytest (pytester inside an xdist worker) inherits PYTEST_XDIST_WORKER; this says whether
+            # the xdist worker is one of ours, whose measurement starts when its controller's directory reaches it.
+            os.environ[COV_DIR_ENV] = str(engine.data_dir)
+        config.stash[ENGINE] = engine
+        engine.start()
+
+
+def forget_coverage_dir() -> None:
+    """The run is over: take our variable out of the environment again."""
+    os.environ.pop(COV_DIR_ENV, None)
+
+
+def coverage_dir(config: pytest.Config) -> str | None:
+    """The directory the workers save their data into (None when this run measures nothing itself)."""
+    engine = config.stash.get(ENGINE, None)
+    return str(engine.data_dir) if engine is not None else None
+
+
+def stop_coverage(config: pytest.Config, guard: Guard) -> None:
+    """A worker's session is over: save its data for the controller."""
+    engine = config.stash.get(ENGINE, None)
+    if engine is not None:
+        with guard("coverage"):
+            engine.stop()
+
+
+def run_coverage(config: pytest.Config, guard: Guard, data_file: Path) -> Coverage | None:
+    """The run's totals: our combined measurement (kept at `data_file`), or pytest-cov's, or None."""
+    engine = config.stash.get(ENGINE, None)
+    with guard("coverage"):
+        if engine is not None:
+            forget_coverage_dir()
+            return engine.combine(data_file)  # type: ignore[no-any-return]
+        plugin = config.pluginmanager.getplugin("_cov")
+        cov = getattr(getattr(plugin, "cov_controller", None), "cov", None)
+        if cov is not None:
+            from suitescope.coverage.totals import coverage_totals
+
+            return coverage_totals(cov, "pytest-cov")
+    return None

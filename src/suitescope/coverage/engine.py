@@ -1,0 +1,75 @@
+"""`--suitescope-cov SOURCE`: our own coverage.py measurement, with branches, in every process of a run.
+
+Each process (the main one, each xdist worker) runs one `coverage.Coverage` that saves its data, with a suffix
+of its own, into a directory of the run; the process that writes the run combines them (coverage.py's own
+`combine`), keeps the result as `<run_id>.coverage` next to the run file, so that `coverage report`, `coverage
+html` and `coverage xml` work on it, and takes the totals from it. The user's coverage configuration
+(`.coveragerc`, `[tool.coverage]` of `pyproject.toml`) applies, so `omit` and exclusions count as they would in
+`coverage report`; branch measurement is always on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+from suitescope.coverage.totals import coverage_totals
+from suitescope.schema.records import Coverage
+
+
+class CoverageEngine:
+    """The measurement of one process; `data_dir` is shared by every process of the run."""
+
+    def __init__(self, sources: list[str], data_dir: Path, suffix: str) -> None:
+        import coverage
+
+        self.sources = sources
+        self.data_dir = data_dir
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.cov: Any = coverage.Coverage(
+                data_file=str(data_dir / ".coverage"),
+                data_suffix=suffix,
+                source=sources,
+                branch=True,
+                config_file=True,
+            )
+        self.running = False
+
+    def start(self) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.cov.start()
+        self.running = True
+
+    def stop(self) -> None:
+        """Stop measuring and save this process's data (once; later calls do nothing)."""
+        if not self.running:
+            return
+        self.running = False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "No data was collected": the totals say so without a warning
+            self.cov.stop()
+            self.cov.save()
+
+    def combine(self, out_file: Path) -> Coverage | None:
+        """Every process's data as one coverage.py data file at `out_file`, and its totals."""
+        import coverage
+
+        self.stop()
+        combined_file = self.data_dir / ".coverage"  # combine() reads the files named like its own, plus a suffix
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            combined = coverage.Coverage(
+                data_file=str(combined_file), source=self.sources, branch=True, config_file=True
+            )
+            combined.combine([str(self.data_dir)], keep=False)
+            combined.save()
+        totals = coverage_totals(combined, "suitescope")
+        if combined_file.exists():
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(combined_file), out_file)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        return totals

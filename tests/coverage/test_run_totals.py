@@ -1,0 +1,119 @@
+"""Coverage totals in the run record equal coverage.py's own for the same run: serial, under xdist, and read
+from pytest-cov (which then measures alone)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from suitescope.coverage.totals import from_report_totals
+from tests.conftest import read_run
+
+PACKAGE = {
+    "pkg/__init__.py": "def sign(x):\n    if x > 0:\n        return 1\n    return -1\n\n\ndef never():\n    return 0\n",
+    "pkg/odd.py": (
+        "def odd_sum(items):\n    total = 0\n    for item in items:\n        if item % 2:\n"
+        "            total += item\n    return total\n"
+    ),
+    "conftest.py": "import pkg  # the code under test, imported before any test runs\n",
+    "tests/test_pkg.py": (
+        "from pkg import sign\nfrom pkg.odd import odd_sum\n\n\ndef test_sign():\n    assert sign(2) == 1\n\n\n"
+        "def test_odd_sum():\n    assert odd_sum([1, 2, 3]) == 4\n"
+    ),
+}
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Path:
+    for name, text in PACKAGE.items():
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return pytester.path
+
+
+def coverage_py(root: Path, *args: str) -> dict[str, Any]:
+    """What coverage.py itself says, measuring the same suite: `coverage run --branch`, then its JSON totals."""
+    run = [sys.executable, "-m", "coverage", "run", "--branch", "--source=pkg", "--data-file=plain.coverage"]
+    subprocess.run(
+        [*run, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=root, check=True, capture_output=True
+    )
+    return report_totals(root, "plain.coverage")
+
+
+def report_totals(root: Path, data_file: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "coverage", "json", f"--data-file={data_file}", "-o", "-"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout)["totals"]  # type: ignore[no-any-return]
+
+
+def ours(run: dict[str, Any]) -> dict[str, Any]:
+    coverage = run["coverage"]
+    assert coverage is not None
+    return coverage  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]])
+def test_totals_equal_coverage_py(project: Path, pytester: pytest.Pytester, xdist: list[str]) -> None:
+    expected = from_report_totals(coverage_py(project), True, "suitescope")
+    result = pytester.runpytest_subprocess("--suitescope", "--suitescope-cov=pkg", "-p", "no:cacheprovider", *xdist)
+    result.assert_outcomes(passed=2)
+    run, _ = read_run(project)
+    assert ours(run) == expected
+    assert (expected["covered"], expected["total"], expected["branches_covered"], expected["branches_total"]) == (
+        10,
+        12,
+        5,
+        6,
+    )
+    # The combined data is kept next to the run file; coverage.py's own report on it gives the same totals.
+    data_file = project / ".telemetry" / f"{run['run_id']}.coverage"
+    assert from_report_totals(report_totals(project, str(data_file)), True, "suitescope") == expected
+
+
+def test_pytest_cov_is_read_not_measured_again(project: Path, pytester: pytest.Pytester) -> None:
+    expected = from_report_totals(coverage_py(project), True, "pytest-cov")
+    result = pytester.runpytest_subprocess(
+        "--suitescope", "--suitescope-cov=pkg", "--cov=pkg", "--cov-branch", "-n", "2", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=2)
+    run, _ = read_run(project)
+    assert ours(run) == expected
+    assert not (project / ".telemetry" / f"{run['run_id']}.coverage").exists()  # ours never started
+
+
+def test_strict_warnings_and_no_recording(project: Path, pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    result = pytester.runpytest_subprocess("--suitescope", "--suitescope-cov=pkg", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    assert "suitescope:" not in result.stdout.str()
+    run, _ = read_run(project)
+    assert ours(run)["source"] == "suitescope"
+    off = pytester.runpytest_subprocess("--no-suitescope", "--suitescope-cov=pkg", "-p", "no:cacheprovider")
+    off.assert_outcomes(passed=2)
+    assert len(list((project / ".telemetry").glob("*.coverage"))) == 1  # the recorded run's only
+
+
+def test_totals_without_branches() -> None:
+    totals = {"covered_lines": 3, "num_statements": 4, "percent_covered": 75.0}
+    assert from_report_totals(totals, False, "pytest-cov") == {
+        "percent": 75.0,
+        "lines_pct": 75.0,
+        "branches_pct": None,
+        "covered": 3,
+        "total": 4,
+        "branches_covered": None,
+        "branches_total": None,
+        "paths": None,
+        "source": "pytest-cov",
+    }
