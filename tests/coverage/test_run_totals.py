@@ -117,3 +117,21 @@ def test_totals_without_branches() -> None:
         "paths": None,
         "source": "pytest-cov",
     }
+
+
+def test_report_shows_coverage_and_its_change(project: Path, pytester: pytest.Pytester) -> None:
+    from click.testing import CliRunner
+
+    from suitescope.cli.commands import cli
+
+    pytester.runpytest_subprocess("--suitescope", "--suitescope-cov=pkg", "-p", "no:cacheprovider")
+    more = project / "tests" / "test_more.py"
+    more.write_text("from pkg import never, sign\n\n\ndef test_more():\n    assert sign(-1) == -1 and never() == 0\n")
+    pytester.runpytest_subprocess("--suitescope", "--suitescope-cov=pkg", "-p", "no:cacheprovider")
+    data = json.loads(CliRunner().invoke(cli, ["report", str(project / ".telemetry"), "--json"]).output)
+    first, second = (r["coverage"] for r in data["runs"])
+    assert (first["percent"], first["change"]) == (83.33, None)
+    assert (second["percent"], second["previous_run_id"]) == (100.0, first["run_id"])
+    assert second["change"] == 16.67
+    table = CliRunner().invoke(cli, ["report", str(project / ".telemetry")], env={"COLUMNS": "160"}).output
+    assert "83.3%" in table and "100.0% +16.7" in table

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text  # user data goes into Text, never into markup: a test named "[red]x" stays literal
 
+from suitescope.analysis.coverage import coverage_trend
 from suitescope.analysis.failures import group_failures
 from suitescope.analysis.memory import memory_growth
 from suitescope.analysis.network import external_calls
@@ -114,8 +115,9 @@ def environment_line(env: Environment) -> str:
 
 def report_data(loaded: Loaded, slow_limit: int, top_limit: int = 10) -> dict[str, Any]:
     tests = [t for run in loaded.runs for t in run.tests]
+    trend = {p.run_id: vars(p) for p in coverage_trend(run.run for run in loaded.runs if run.run is not None)}
     return {
-        "runs": [run_summary(run) for run in loaded.runs],
+        "runs": [{**run_summary(run), "coverage": trend.get(run.run_id)} for run in loaded.runs],
         "slowest": [vars(s) for s in slowest(tests, slow_limit)],
         "failure_groups": [
             {**vars(g), "tests": sorted(g.tests), "runs": sorted(g.runs)} for g in group_failures(tests)
@@ -162,17 +164,34 @@ def runs_table(runs: list[dict[str, Any]]) -> Table:
     table.add_column("outcomes")
     table.add_column("expected", justify="right")
     table.add_column("time", justify="right", no_wrap=True)
+    with_coverage = any(run["coverage"] for run in runs)
+    if with_coverage:
+        table.add_column("coverage", justify="right", no_wrap=True)
     for run in runs:
         expected = run["tests_expected"]
         gap = expected is not None and expected > run["tests_executed"]
-        table.add_row(
+        cells = [
             run["run_id"][-8:],  # the random tail: the head of a time-ordered id is the same for every run
             (run["started"] or "")[5:19].replace("T", " "),
             outcomes(run),
             Text(str(expected if expected is not None else "?"), style="red" if gap else ""),
             seconds(run["duration_ms"]),
-        )
+        ]
+        if with_coverage:
+            cells.append(coverage_cell(run["coverage"]))
+        table.add_row(*cells)
     return table
+
+
+def coverage_cell(point: dict[str, Any] | None) -> Text:
+    """`81.3% +1.2`: the run's coverage and its change since the branch's previous run (red when it fell)."""
+    if point is None:
+        return Text("")
+    text = Text(f"{point['percent']:.1f}%")
+    change = point["change"]
+    if change:
+        text.append(f" {change:+.1f}", style="red" if change < 0 else "green")
+    return text
 
 
 def outcomes(run: dict[str, Any]) -> Text:
