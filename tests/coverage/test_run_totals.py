@@ -135,3 +135,38 @@ def test_report_shows_coverage_and_its_change(project: Path, pytester: pytest.Py
     assert second["change"] == 16.67
     table = CliRunner().invoke(cli, ["report", str(project / ".telemetry")], env={"COLUMNS": "160"}).output
     assert "83.3%" in table and "100.0% +16.7" in table
+
+
+UNITTEST_TESTS = (
+    "import unittest\n\nfrom pkg import sign\nfrom pkg.odd import odd_sum\n\n\nclass PkgTest(unittest.TestCase):\n"
+    "    def test_sign(self):\n        self.assertEqual(sign(2), 1)\n\n"
+    "    def test_odd_sum(self):\n        self.assertEqual(odd_sum([1, 2, 3]), 4)\n"
+)
+
+
+def test_unittest_runner_totals_equal_coverage_py(project: Path) -> None:
+    (project / "ut").mkdir()
+    (project / "ut" / "__init__.py").write_text("")
+    (project / "ut" / "test_pkg_ut.py").write_text(UNITTEST_TESTS)
+    discover = ["discover", "-s", "ut", "-t", "."]
+    run = [sys.executable, "-m", "coverage", "run", "--branch", "--source=pkg", "--data-file=plain.coverage"]
+    subprocess.run([*run, "-m", "unittest", *discover], cwd=project, check=True, capture_output=True)
+    expected = from_report_totals(report_totals(project, "plain.coverage"), True, "suitescope")
+    ours_run = [sys.executable, "-m", "suitescope.unittest", "--suitescope-cov=pkg", *discover]
+    result = subprocess.run(ours_run, cwd=project, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    run_record, _ = read_run(project)
+    assert ours(run_record) == expected and expected["covered"] == 10
+    assert (project / ".telemetry" / f"{run_record['run_id']}.coverage").exists()
+
+
+def test_django_runner_says_coverage_is_not_there_yet(tmp_path: Path) -> None:
+    from tests.collector.unittest.suites import DJANGO_PROJECT
+    from tests.collector.unittest.test_unittest_runner import write
+
+    write(tmp_path, DJANGO_PROJECT)
+    manage = [sys.executable, "manage.py", "test", "--testrunner=suitescope.django.TestRunner", "--suitescope-cov=x"]
+    result = subprocess.run(manage, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    assert "--suitescope-cov is not available with the Django runner yet" in result.stderr
+    assert "coverage run manage.py test" in result.stderr

@@ -156,6 +156,11 @@ class TestRunner(DiscoverRunner):
             settings = run_settings(values, root, "runner")
         except ValueError as exc:
             raise CommandError(f"suitescope: {exc}") from None
+        if settings.coverage:
+            raise CommandError(
+                "suitescope: --suitescope-cov is not available with the Django runner yet "
+                "(its workers would need coverage in every process); for coverage, run `coverage run manage.py test`"
+            )
         self.recording = UnittestRun(settings, DJANGO, root)
 
     @classmethod

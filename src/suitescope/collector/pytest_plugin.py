@@ -42,15 +42,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     for flag, kwargs in RUN_OPTIONS:
         group.addoption(flag, **kwargs)
-    group.addoption(
-        "--suitescope-cov",
-        action="append",
-        metavar="SOURCE",
-        default=None,
-        help="measure line and branch coverage of SOURCE (a package or directory; repeat for more) with "
-        "coverage.py, in every xdist worker too: totals in the run record, data in .telemetry/<run_id>.coverage. "
-        "With pytest-cov's --cov, its figures are read instead (coverage is never measured twice).",
-    )
     parser.addini("suitescope_instruments", "instruments to run: db, net, mem, all or none", default="all")
     parser.addini("suitescope_n_plus_one", "N+1 threshold: repeats of one SELECT shape in one test", default="5")
     parser.addini("suitescope_memory", "per-test memory mode: rss, peak or tracemalloc", default="rss")

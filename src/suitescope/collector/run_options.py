@@ -68,6 +68,18 @@ RUN_OPTIONS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     (
+        "--suitescope-cov",
+        {
+            "action": "append",
+            "metavar": "SOURCE",
+            "default": None,
+            "help": "measure line and branch coverage of SOURCE (a package or directory; repeat for more) with "
+            "coverage.py: totals in the run record, data in <run_id>.coverage next to the run file. pytest: in "
+            "every xdist worker too; with pytest-cov's --cov, its figures are read instead (never measured "
+            "twice). Not with the Django runner yet.",
+        },
+    ),
+    (
         "--suitescope-memory",
         {
             "choices": ("rss", "peak", "tracemalloc"),
@@ -100,6 +112,7 @@ class RunSettings:
     vendor: str | None
     instruments: Any  # InstrumentOptions, imported only once recording is on
     consent: str
+    coverage: list[str] | None = None  # sources to measure with --suitescope-cov
 
 
 def split_project(name: str | None) -> tuple[str | None, str | None]:
@@ -135,6 +148,7 @@ def run_settings(values: argparse.Namespace | Any, root: Path, consent: str) -> 
             bool(values.suitescope_block_network),
         ),
         consent=consent,
+        coverage=getattr(values, "suitescope_cov", None),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from suitescope.collector.guard import Guard
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo, new_run_id
 from suitescope.collector.run_options import RunSettings, option_names
 from suitescope.collector.unittest_assembler import CaseAssembler
-from suitescope.schema.records import Configuration, Framework, RunState
+from suitescope.schema.records import Configuration, Coverage, Framework, RunState
 
 
 class UnittestRun:
@@ -42,6 +43,7 @@ class UnittestRun:
         self.assembler = CaseAssembler(
             self.run_id, self.real_root, self.guard, self.recorder.add_test, self.instruments
         )
+        self.coverage = self.start_coverage(settings.coverage)
         self.expected: int | None = None
         self.workers = 0
         self.seed: int | None = None
@@ -63,6 +65,30 @@ class UnittestRun:
         except Exception as exc:
             self.guard.fail("instruments", exc)
             return None
+
+    def start_coverage(self, sources: list[str] | None) -> Any:
+        """`--suitescope-cov`: measuring starts now, before unittest imports the tests (and the code they test)."""
+        if not sources:
+            return None
+        try:
+            from suitescope.coverage.engine import CoverageEngine
+
+            engine = CoverageEngine(sources, Path(tempfile.mkdtemp(prefix="suitescope-cov-")), "main")
+            engine.start()
+            return engine
+        except Exception as exc:
+            self.guard.fail("coverage", exc)
+            return None
+
+    def coverage_totals(self) -> Coverage | None:
+        if self.coverage is None:
+            return None
+        try:
+            totals: Coverage | None = self.coverage.combine(self.recorder.sink.path.with_suffix(".coverage"))
+        except Exception as exc:
+            self.guard.fail("coverage", exc)
+            return None
+        return totals
 
     def start(self) -> None:
         with self.guard("environment"):
@@ -93,6 +119,7 @@ class UnittestRun:
                     0,
                     instruments.process_peak_kb() if instruments is not None else None,
                     self.settings.instruments.groups,
+                    self.coverage_totals(),
                 )
             )
 
