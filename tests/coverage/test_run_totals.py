@@ -160,7 +160,29 @@ def test_unittest_runner_totals_equal_coverage_py(project: Path) -> None:
     assert (project / ".telemetry" / f"{run_record['run_id']}.coverage").exists()
 
 
-def test_django_runner_says_coverage_is_not_there_yet(tmp_path: Path) -> None:
+@pytest.mark.parametrize("parallel", ["1", "2"])
+def test_django_runner_takes_the_totals_of_coverage_run(tmp_path: Path, parallel: str) -> None:
+    from tests.collector.unittest.suites import DJANGO_PROJECT
+    from tests.collector.unittest.test_unittest_runner import write
+
+    write(tmp_path, DJANGO_PROJECT)
+    settings = "[run]\nsource = library\nbranch = true\n"
+    if parallel == "2":  # Django's workers measured too, each saving its own file
+        settings += "concurrency = multiprocessing\nparallel = true\n"
+    (tmp_path / ".coveragerc").write_text(settings)
+    measure = [sys.executable, "-m", "coverage", "run"]
+    test = ["manage.py", "test", "--noinput", "--testrunner=suitescope.django.TestRunner", "--parallel", parallel]
+    result = subprocess.run([*measure, *test], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 1, result.stderr  # the project's suite has failing tests on purpose
+    if parallel == "2":
+        subprocess.run([sys.executable, "-m", "coverage", "combine"], cwd=tmp_path, check=True, capture_output=True)
+    expected = from_report_totals(report_totals(tmp_path, ".coverage"), True, "coverage.py")
+    run_record, _ = read_run(tmp_path)
+    assert ours(run_record) == expected
+    assert expected["covered"] > 20  # models, tests and the app: the workers' lines are in
+
+
+def test_django_runner_refuses_its_own_measurement(tmp_path: Path) -> None:
     from tests.collector.unittest.suites import DJANGO_PROJECT
     from tests.collector.unittest.test_unittest_runner import write
 
@@ -168,5 +190,5 @@ def test_django_runner_says_coverage_is_not_there_yet(tmp_path: Path) -> None:
     manage = [sys.executable, "manage.py", "test", "--testrunner=suitescope.django.TestRunner", "--suitescope-cov=x"]
     result = subprocess.run(manage, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert result.returncode != 0
-    assert "--suitescope-cov is not available with the Django runner yet" in result.stderr
-    assert "coverage run manage.py test" in result.stderr
+    assert "Django imports your code before any test runner starts" in result.stderr
+    assert "concurrency = multiprocessing" in result.stderr and "coverage run manage.py test" in result.stderr

@@ -158,8 +158,10 @@ class TestRunner(DiscoverRunner):
             raise CommandError(f"suitescope: {exc}") from None
         if settings.coverage:
             raise CommandError(
-                "suitescope: --suitescope-cov is not available with the Django runner yet "
-                "(its workers would need coverage in every process); for coverage, run `coverage run manage.py test`"
+                "suitescope: --suitescope-cov is not available with the Django runner: Django imports your code "
+                "before any test runner starts. Run `coverage run manage.py test` and the run record takes its "
+                "totals (with --parallel, set `concurrency = multiprocessing` and `parallel = true` under [run] in "
+                ".coveragerc)"
             )
         self.recording = UnittestRun(settings, DJANGO, root)
 

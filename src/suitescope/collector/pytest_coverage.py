@@ -63,16 +63,26 @@ def stop_coverage(config: pytest.Config, guard: Guard) -> None:
 
 
 def run_coverage(config: pytest.Config, guard: Guard, data_file: Path) -> Coverage | None:
-    """The run's totals: our combined measurement (kept at `data_file`), or pytest-cov's, or None."""
-    engine = config.stash.get(ENGINE, None)
-    with guard("coverage"):
-        if engine is not None:
-            forget_coverage_dir()
-            return engine.combine(data_file)  # type: ignore[no-any-return]
-        plugin = config.pluginmanager.getplugin("_cov")
-        cov = getattr(getattr(plugin, "cov_controller", None), "cov", None)
-        if cov is not None:
-            from suitescope.coverage.totals import coverage_totals
+    """The run's totals: our combined measurement (kept at `data_file`), pytest-cov's, that of a coverage.py
+    already running (`coverage run -m pytest`), or None."""
+    try:
+        return measured_totals(config, data_file)
+    except Exception as exc:
+        guard.fail("coverage", exc)
+        return None
 
-            return coverage_totals(cov, "pytest-cov")
-    return None
+
+def measured_totals(config: pytest.Config, data_file: Path) -> Coverage | None:
+    engine = config.stash.get(ENGINE, None)
+    if engine is not None:
+        forget_coverage_dir()
+        return engine.combine(data_file)  # type: ignore[no-any-return]
+    plugin = config.pluginmanager.getplugin("_cov")
+    cov = getattr(getattr(plugin, "cov_controller", None), "cov", None)
+    if cov is not None:
+        from suitescope.coverage.totals import coverage_totals
+
+        return coverage_totals(cov, "pytest-cov")
+    from suitescope.coverage.running import running_totals
+
+    return running_totals()

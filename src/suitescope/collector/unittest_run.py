@@ -81,9 +81,13 @@ class UnittestRun:
             return None
 
     def coverage_totals(self) -> Coverage | None:
-        if self.coverage is None:
-            return None
+        """Our measurement's totals, or those of a coverage.py that was running before the run (`coverage run
+        manage.py test`), or None."""
         try:
+            if self.coverage is None:
+                from suitescope.coverage.running import running_totals
+
+                return running_totals()
             totals: Coverage | None = self.coverage.combine(self.recorder.sink.path.with_suffix(".coverage"))
         except Exception as exc:
             self.guard.fail("coverage", exc)

@@ -209,7 +209,7 @@ class Coverage(TypedDict):
     branches_covered: int | None
     branches_total: int | None
     paths: None
-    source: str  # "suitescope" (--suitescope-cov) or "pytest-cov" (--cov, read from it)
+    source: str  # "suitescope" (--suitescope-cov), or read from "pytest-cov" (--cov) or "coverage.py" (coverage run)
 
 
 class PythonInfo(TypedDict):
