@@ -192,3 +192,15 @@ def test_django_runner_refuses_its_own_measurement(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "Django imports your code before any test runner starts" in result.stderr
     assert "concurrency = multiprocessing" in result.stderr and "coverage run manage.py test" in result.stderr
+
+
+def test_without_coverage_py_the_option_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from suitescope.collector.run_options import check_coverage_installed
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "coverage" else real(name))
+    check_coverage_installed(None)  # not asked for: nothing to check
+    with pytest.raises(ValueError, match=r'needs coverage.py: pip install "suitescope\[coverage\]"'):
+        check_coverage_installed(["pkg"])

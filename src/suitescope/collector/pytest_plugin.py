@@ -79,6 +79,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         return  # no coverage asked for; a worker of a measuring controller; or pytest-cov measures
     if consent_from(getattr(namespace, "suitescope", None), early_config) is None:
         return
+    import importlib.util
+
+    if importlib.util.find_spec("coverage") is None:
+        return  # pytest_configure stops the run with a usage error that says how to install it
     from suitescope.collector.pytest_coverage import start_coverage
 
     start_coverage(early_config, early_config.stash.setdefault(GUARD, Guard()), sources, None)
@@ -120,8 +124,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def checked_options(config: pytest.Config) -> Any:
     """The instrument options, or a usage error that names the bad value (pytest prints it and exits 4)."""
     from suitescope.collector.instrument.options import instrument_options
+    from suitescope.collector.run_options import check_coverage_installed
 
     try:
+        check_coverage_installed(config.getoption("suitescope_cov"))
         return instrument_options(
             config.getoption("suitescope_instruments") or config.getini("suitescope_instruments"),
             config.getoption("suitescope_n_plus_one") or config.getini("suitescope_n_plus_one"),

@@ -123,6 +123,14 @@ def split_project(name: str | None) -> tuple[str | None, str | None]:
     return project or None, vendor or None
 
 
+def check_coverage_installed(sources: list[str] | None) -> None:
+    """`--suitescope-cov` needs coverage.py: say how to get it rather than fail later, inside the run."""
+    import importlib.util
+
+    if sources and importlib.util.find_spec("coverage") is None:
+        raise ValueError('--suitescope-cov needs coverage.py: pip install "suitescope[coverage]"')
+
+
 def switched_off(no_suitescope: bool) -> bool:
     """`--no-suitescope`, or SUITESCOPE set to 0/false/no/off, turn recording off."""
     env = os.environ.get("SUITESCOPE", "").strip().lower()
@@ -135,6 +143,7 @@ def run_settings(values: argparse.Namespace | Any, root: Path, consent: str) -> 
     from suitescope.collector.instrument.options import instrument_options
 
     directory = values.suitescope_dir or os.environ.get("SUITESCOPE_DIR") or DEFAULT_DIR
+    check_coverage_installed(getattr(values, "suitescope_cov", None))
     project, vendor = split_project(values.suitescope_project or project_from_pyproject(root))
     return RunSettings(
         directory=root / directory,
