@@ -16,14 +16,14 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.cli-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[cli]" pytest pytest-xdist
+	$(BIN)/python -m pip install -q -e ".[cli,coverage]" pytest pytest-xdist
 	touch $@
 
 ## make demo: run the example project's suite several times with telemetry, then report on the runs.
 demo: $(VENV)/.cli-installed
 	rm -rf examples/shop/.telemetry
 	cd examples/shop && for i in $$(seq 1 $(DEMO_RUNS)); do \
-	  ../../$(BIN)/python -m pytest --suitescope -q -p no:cacheprovider $$( [ $$i -gt 2 ] && echo "-n 2" ) || true; \
+	  ../../$(BIN)/python -m pytest --suitescope --suitescope-cov=shop -q -p no:cacheprovider $$( [ $$i -gt 2 ] && echo "-n 2" ) || true; \
 	done
 	$(BIN)/suitescope report examples/shop/.telemetry
 
