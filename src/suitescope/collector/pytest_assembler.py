@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from suitescope.collector.attempt import INTERRUPTED, PHASE_KEYS, Attempt, test_record
-from suitescope.collector.fingerprint import describe_text
+from suitescope.collector.attempt import INTERRUPTED, PARAM_LIMIT, PHASE_KEYS, Attempt, test_record
+from suitescope.collector.fingerprint import describe_text, truncate
 from suitescope.collector.pytest_observer import NO_EXTRAS, REPORT_ATTR
 from suitescope.schema.records import Failure, Phase, TestRecord
 
@@ -47,11 +47,14 @@ class Assembler:
         run_id: str,
         emit: Callable[[TestRecord], None],
         seen: Callable[[pytest.TestReport], dict[str, Any]] = lambda report: NO_EXTRAS,
+        failed_subtests: Callable[[pytest.TestReport], int] = lambda report: 0,
     ) -> None:
-        """`seen` gives what the observer of this process saw of a report's phase (nothing on a controller)."""
+        """`seen` gives what the observer of this process saw of a report's phase (nothing on a controller);
+        `failed_subtests` how many `subtests.test()` blocks of a test failed in this process."""
         self.run_id = run_id
         self.emit = emit
         self.seen = seen
+        self.failed_subtests = failed_subtests
         self.pending: dict[tuple[str | None, str], Attempt] = {}
 
     def on_test_report(self, report: pytest.TestReport) -> None:
@@ -62,6 +65,9 @@ class Assembler:
         key = (fields.get("worker_id") or (worker_of(report) if "node" in fields else None), nodeid)
         when: str = report.when  # plugins widen pytest's literals: "rerun" outcomes, xdist's "???" phase
         attempt = self.pending.get(key)
+        if "context" in fields and type(report).__name__ == "SubtestReport":  # pytest's own subtests (9.0+)
+            self.on_subtest(report, attempt, extras)
+            return
         if attempt is None or when == "setup":
             if attempt is not None:  # a setup report while the last attempt is open: close that one
                 self.close(attempt)
@@ -75,6 +81,36 @@ class Assembler:
             del self.pending[key]
             self.close(attempt)
 
+    def fail_by_subtests(self, attempt: Attempt, report: pytest.TestReport) -> None:
+        """pytest fails a passed test whose `subtests.test()` blocks failed, in its terminal reporter's
+        `pytest_report_teststatus`, after this hook has seen the report: the same rule, applied here."""
+        count = self.failed_subtests(report)
+        if count:
+            message = f"contains {count} failed subtest{'s' if count > 1 else ''}"
+            attempt.fail("failed", "call", describe_text("SubTestFailure", message, attempt.nodeid))
+
+    def on_subtest(self, report: Any, parent: Attempt | None, extras: dict[str, Any]) -> None:
+        """A failed `subtests.test()` block or unittest `subTest` under pytest: a record of its own (`when:
+        subtest`), as pytest counts it among the failed; the test keeps the status of its own reports."""
+        if report.outcome != "failed":
+            return  # pytest counts passed and skipped subtests apart; they are not records
+        context = report.context
+        kwargs = dict(getattr(context, "kwargs", None) or {})
+        msg = getattr(context, "msg", None)
+        described = " ".join(
+            ([f"[{msg}]"] if msg is not None else [])
+            + ([f"({', '.join(f'{k}={v}' for k, v in kwargs.items())})"] if kwargs else [])
+        )
+        record = Attempt(report.nodeid, report.__dict__.get("start"), parent.worker if parent else None, 1)
+        identity = dict(parent.identity) if parent is not None else {}
+        identity["name"] = f"{identity.get('name') or report.nodeid.rpartition('::')[2]} {described or '(<subtest>)'}"
+        identity["params"] = {k: truncate(v, PARAM_LIMIT) for k, v in kwargs.items()} or None
+        record.identity = identity
+        record.stop = report.__dict__.get("stop")
+        failure = extras.get("failure") or crash_failure(report)
+        record.fail("failed", "subtest", failure)
+        self.emit(test_record(self.run_id, record))
+
     def apply(self, attempt: Attempt, report: pytest.TestReport, when: str, failure: Failure | None) -> None:
         phase_key = PHASE_KEYS.get(when)
         if phase_key is not None:
@@ -83,6 +119,8 @@ class Assembler:
         outcome: str = report.outcome
         wasxfail = report.__dict__.get("wasxfail")
         if outcome == "passed" and wasxfail is None:
+            if when == "call" and attempt.status == "passed":
+                self.fail_by_subtests(attempt, report)
             return  # the common case: nothing more to learn from this report
         if outcome == "rerun":
             attempt.final = False
@@ -129,6 +167,17 @@ class Assembler:
             attempt.fail("error", phase, INTERRUPTED)
             self.close(attempt)
         self.pending.clear()
+
+
+def crash_failure(report: pytest.TestReport) -> Failure:
+    """A failure known from its report only (no observer saw the exception): `Type: message` of pytest's
+    crash line when it has one."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = str(getattr(crash, "message", "") or report.longrepr or "")
+    exc_type, sep, rest = message.partition(": ")
+    if sep and exc_type.replace(".", "").replace("_", "").isalnum():
+        return describe_text(exc_type, rest, report.nodeid)
+    return describe_text("Error", message, report.nodeid)
 
 
 def skip_reason(report: pytest.TestReport) -> str | None:

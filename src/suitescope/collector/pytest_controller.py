@@ -8,6 +8,7 @@ and `XdistHooks` on the controller, only when xdist is installed.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ class Controller:
             guard,
         )
         self.observer = observer
-        self.assembler = Assembler(self.recorder.run_id, self.recorder.add_test, observer.take)
+        self.assembler = Assembler(self.recorder.run_id, self.recorder.add_test, observer.take, subtests_of(config))
 
     @property
     def run_id(self) -> str:
@@ -166,7 +167,7 @@ class WorkerReporter:
         self.guard = guard
         run_id = config.workerinput["suitescope_run_id"]  # type: ignore[attr-defined]
         self.observer = observer
-        self.assembler = Assembler(run_id, self.attach, observer.take)
+        self.assembler = Assembler(run_id, self.attach, observer.take, subtests_of(config))
         self.report: pytest.TestReport | None = None
 
     @pytest.hookimpl(tryfirst=True)  # before xdist's own hook serialises the report
@@ -229,3 +230,20 @@ def plugin_versions(config: pytest.Config) -> dict[str, str]:
     for _, dist in config.pluginmanager.list_plugin_distinfo():
         versions[str(dist.project_name)] = str(dist.version)
     return dict(sorted(versions.items()))
+
+
+def subtests_of(config: pytest.Config) -> Callable[[pytest.TestReport], int]:
+    """How many `subtests.test()` blocks of a report's test failed, from pytest's own count (pytest 9+, which
+    keys it by the report's structured id; 0 before). Read when asked: pytest fills its stash in a
+    `pytest_configure` that may run after ours."""
+    try:
+        from _pytest.subtests import failed_subtests_key  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return lambda report: 0
+
+    def failed(report: pytest.TestReport) -> int:
+        counts: Any = config.stash.get(failed_subtests_key, None)
+        # .get: the count is a defaultdict, and a lookup must not add to it.
+        return int(counts.get(getattr(report, "id", None), 0)) if counts else 0
+
+    return failed
