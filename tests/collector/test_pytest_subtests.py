@@ -47,3 +47,29 @@ def test_failed_subtests_are_records_and_counts_match_pytest(pytester: pytest.Py
     }
     assert run["counts"]["failed"] + run["subtests_failed"] == outcomes["failed"]
     assert run["counts"]["passed"] == outcomes["passed"] and run["tests"] == 3
+
+
+def test_queries_after_a_subtest_stay_in_the_call_phase(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_db="""
+        import sqlite3
+        import pytest
+
+        @pytest.fixture
+        def db():
+            conn = sqlite3.connect(":memory:")
+            yield conn
+            conn.execute("SELECT 'teardown'").fetchall()
+            conn.close()
+
+        def test_queries(db, subtests):
+            with subtests.test(msg="fails"):
+                assert False
+            db.execute("SELECT 'after the subtest'").fetchall()
+        """
+    )
+    result = pytester.runpytest_subprocess("--suitescope", "-p", "no:cacheprovider", "-p", "no:randomly")
+    assert result.parseoutcomes()["failed"] == 2  # the subtest, and the test pytest fails for it
+    _, tests = read_run(pytester.path)
+    (test,) = [t for t in tests if t["when"] != "subtest"]
+    assert sorted(q["phase"] for q in test["db_queries"]) == ["call", "teardown"]

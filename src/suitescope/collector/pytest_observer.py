@@ -43,6 +43,7 @@ class Observer:
         self._markers: dict[str, list[str]] = {}
         self._containers: dict[str, dict[str, str | None]] = {}
         self.instruments = Instruments(guard, options, self.real_root) if options.groups else None
+        self.in_call = False  # the test's body is running (InstrumentHooks says so)
 
     def pytest_assertion_pass(self) -> None:
         self.passed_asserts += 1
@@ -90,7 +91,8 @@ class Observer:
             if call.when == "setup":  # a failed or skipped setup means no call: teardown comes next
                 self.instruments.phase("call" if excinfo is None else "teardown")
             elif call.when == "call":
-                self.instruments.phase("teardown")
+                if not self.in_call:  # in the call: a subtest's report, and the call goes on
+                    self.instruments.phase("teardown")
             else:
                 extras["effects"] = self.instruments.end()
         if call.when == "teardown":
@@ -149,8 +151,10 @@ class InstrumentHooks:
     """The hooks only the instruments need, registered only when one is on: a run that records outcomes only
     pays no extra hook call per test."""
 
-    def __init__(self, instruments: Instruments, guard: Guard) -> None:
-        self.instruments = instruments
+    def __init__(self, observer: Observer, guard: Guard) -> None:
+        assert observer.instruments is not None
+        self.observer = observer
+        self.instruments = observer.instruments
         self.guard = guard
 
     # tryfirst: the attempt's counters start before any fixture of the test runs.
@@ -161,6 +165,16 @@ class InstrumentHooks:
                 self.instruments.begin()
             except Exception as exc:
                 self.guard.fail("instruments", exc)
+
+    # A wrapper: pytest 9's subtests make call reports while the test's body runs; only the report made after
+    # the body ends moves the instruments on to the teardown phase.
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self) -> Generator[None, None, None]:
+        self.observer.in_call = True
+        try:
+            return (yield)
+        finally:
+            self.observer.in_call = False
 
     def pytest_unconfigure(self) -> None:
         with self.guard("instruments"):
