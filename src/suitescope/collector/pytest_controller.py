@@ -17,7 +17,7 @@ import pytest
 from suitescope.collector.environment import environment, project_from_pyproject
 from suitescope.collector.guard import Guard
 from suitescope.collector.pytest_assembler import Assembler
-from suitescope.collector.pytest_coverage import COV_DIR, coverage_dir, run_coverage, stop_coverage
+from suitescope.collector.pytest_coverage import COV_DIR, coverage_dir, merge_map, run_coverage, stop_coverage
 from suitescope.collector.pytest_observer import Observer
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo, new_run_id, own_usage
 from suitescope.collector.run_options import option_names, split_project
@@ -134,9 +134,14 @@ class Controller:
                     self.lost_workers,
                     instruments.process_peak_kb() if instruments else None,
                     instruments.groups if instruments else frozenset(),
-                    run_coverage(self.config, self.guard, self.recorder.sink.path.with_suffix(".coverage")),
+                    self.coverage(),
                 )
             )
+
+    def coverage(self) -> Any:
+        """The run's coverage totals; with --suitescope-cov-map, the per-test map merged first."""
+        merge_map(self.config, self.guard, self.recorder.sink.path.with_suffix(".testmap"))
+        return run_coverage(self.config, self.guard, self.recorder.sink.path.with_suffix(".coverage"))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         with self.guard("summary"):

@@ -48,6 +48,67 @@ def forget_coverage_dir() -> None:
     os.environ.pop(COV_DIR_ENV, None)
 
 
+class CoverageMapHooks:
+    """`--suitescope-cov-map`: at the end of each test, what it ran goes into this process's map segment.
+
+    Only processes that run tests take: the xdist controller also sees `pytest_runtest_logfinish` (forwarded
+    from the workers), and what it would take there is its own activity, not a test's.
+    """
+
+    def __init__(self, config: pytest.Config, guard: Guard) -> None:
+        self.config = config
+        self.guard = guard
+        self.writer: Any = None
+        self.root = os.path.realpath(str(config.rootpath))
+
+    def engine(self) -> Any:
+        if self.config.pluginmanager.hasplugin("dsession") or not self.guard.active("coverage map"):
+            return None  # the xdist controller: no test runs here
+        return self.config.stash.get(ENGINE, None)
+
+    def pytest_runtest_logstart(self) -> None:
+        engine = self.engine()
+        if engine is not None:
+            with self.guard("coverage map"):
+                engine.take()  # between tests (collection, session fixtures): not any test's
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        engine = self.engine()
+        if engine is None:
+            return
+        with self.guard("coverage map"):
+            taken = engine.take()
+            if self.writer is None:
+                from suitescope.coverage.testmap import MapWriter
+
+                worker = getattr(self.config, "workerinput", {}).get("workerid")
+                self.writer = MapWriter(engine.data_dir / f"map.{worker or 'main'}.segment", worker)
+            self.writer.add(nodeid, {self.relative(path): lines for path, lines in taken.items()})
+
+    def relative(self, path: str) -> str:
+        real = os.path.realpath(path)
+        return os.path.relpath(real, self.root).replace(os.sep, "/") if real.startswith(self.root) else real
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        """Write this process's segment before its measurement stops (a worker) or the run is merged."""
+        if self.writer is not None:
+            with self.guard("coverage map"):
+                self.writer.close()
+            self.writer = None
+
+
+def merge_map(config: pytest.Config, guard: Guard, out: Path) -> None:
+    """The run's map from every process's segment (before the data directory is cleared by `combine`)."""
+    engine = config.stash.get(ENGINE, None)
+    if engine is None or not config.getoption("suitescope_cov_map", False):
+        return
+    with guard("coverage map"):
+        from suitescope.coverage.testmap import merge
+
+        merge(sorted(engine.data_dir.glob("map.*.segment")), out)
+
+
 def coverage_dir(config: pytest.Config) -> str | None:
     """The directory the workers save their data into (None when this run measures nothing itself)."""
     engine = config.stash.get(ENGINE, None)

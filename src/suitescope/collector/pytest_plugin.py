@@ -42,6 +42,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     for flag, kwargs in RUN_OPTIONS:
         group.addoption(flag, **kwargs)
+    group.addoption(
+        "--suitescope-cov-map",
+        action="store_true",
+        default=False,
+        help="with --suitescope-cov: also record which lines each test ran, xdist workers included, into "
+        ".telemetry/<run_id>.testmap (one SQLite file per run).",
+    )
     parser.addini("suitescope_instruments", "instruments to run: db, net, mem, all or none", default="all")
     parser.addini("suitescope_n_plus_one", "N+1 threshold: repeats of one SELECT shape in one test", default="5")
     parser.addini("suitescope_memory", "per-test memory mode: rss, peak or tracemalloc", default="rss")
@@ -105,6 +112,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from suitescope.collector.pytest_observer import InstrumentHooks, Observer
 
         start_coverage(config, guard, config.getoption("suitescope_cov"), getattr(config, "workerinput", None))
+        if config.getoption("suitescope_cov_map"):
+            from suitescope.collector.pytest_coverage import CoverageMapHooks
+
+            config.pluginmanager.register(CoverageMapHooks(config, guard), "suitescope-coverage-map")
         observer = Observer(config, guard, options)
         config.pluginmanager.register(observer, OBSERVER)
         if observer.instruments is not None:

@@ -76,7 +76,7 @@ RUN_OPTIONS: list[tuple[str, dict[str, Any]]] = [
             "help": "measure line and branch coverage of SOURCE (a package or directory; repeat for more) with "
             "coverage.py: totals in the run record, data in <run_id>.coverage next to the run file. pytest: in "
             "every xdist worker too; with pytest-cov's --cov, its figures are read instead (never measured "
-            "twice). Not with the Django runner yet.",
+            "twice). Not with the Django runner: run it under `coverage run` instead.",
         },
     ),
     (

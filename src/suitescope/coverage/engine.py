@@ -37,6 +37,41 @@ class CoverageEngine:
                 config_file=True,
             )
         self.running = False
+        self.kept: dict[str, set[int]] = {}  # what `take` took from the tracer's sets, given back before saving
+
+    def take(self) -> dict[str, set[int]]:
+        """The lines run since the last take, by file (absolute path), for the per-test map.
+
+        coverage.py's collector keeps, per file, a set of the lines (or arcs, packed into ints by the C tracer
+        when branches are measured) seen since its last flush; these sets are emptied in place, as coverage.py
+        itself does when it switches contexts, and their union is kept to be given back before the data is
+        saved, so the run's totals are unchanged. Reading them is a dictionary walk, where a coverage.py
+        context switch per test writes to SQLite each time (measured 70 us against 0.55 ms per switch).
+        """
+        collector = getattr(self.cov, "_collector", None)
+        data = getattr(collector, "data", None)
+        if not data:
+            return {}
+        packed = bool(getattr(getattr(collector, "core", None), "packed_arcs", False))
+        taken: dict[str, set[int]] = {}
+        for filename, items in list(data.items()):
+            if not items:
+                continue
+            snapshot = items.copy()
+            items.clear()
+            self.kept.setdefault(filename, set()).update(snapshot)
+            taken[filename] = lines_of_items(snapshot, packed)
+        return taken
+
+    def give_back(self) -> None:
+        """Put what `take` took back into the collector's sets, so that saving writes all of it."""
+        collector = getattr(self.cov, "_collector", None)
+        data = getattr(collector, "data", None)
+        if data is None:
+            return
+        for filename, items in self.kept.items():
+            data.setdefault(filename, set()).update(items)
+        self.kept = {}
 
     def start(self) -> None:
         with warnings.catch_warnings():
@@ -52,6 +87,7 @@ class CoverageEngine:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "No data was collected": the totals say so without a warning
             self.cov.stop()
+            self.give_back()
             self.cov.save()
 
     def combine(self, out_file: Path) -> Coverage | None:
@@ -73,3 +109,22 @@ class CoverageEngine:
             shutil.move(str(combined_file), out_file)
         shutil.rmtree(self.data_dir, ignore_errors=True)
         return totals
+
+
+def lines_of_items(items: set[Any], packed: bool) -> set[int]:
+    """Line numbers from a collector set: lines, arcs `(from, to)`, or arcs packed into ints by the C tracer
+    (its `CTracer_record_pair` layout, which coverage.py's own `flush_data` unpacks the same way)."""
+    lines: set[int] = set()
+    for item in items:
+        if isinstance(item, tuple):
+            lines.update(n for n in item if n > 0)
+        elif packed:
+            first, second = item & 0xFFFFFFF, (item >> 28) & 0xFFFFFFF
+            if not item & (1 << 56):
+                lines.add(first)
+            if not item & (1 << 57):
+                lines.add(second)
+        else:
+            lines.add(item)
+    lines.discard(0)
+    return lines

@@ -1,0 +1,95 @@
+"""The per-test coverage map: which lines of which files each test ran, in one SQLite file per run.
+
+Layout (`<run_id>.testmap`): `file(id, path)`, `test(id, nodeid, worker)`, `bits(id, numbits)` and
+`hit(test_id, file_id, bits_id)`. A test's lines in one file are a coverage.py *numbits* blob (a bitmap, one bit a
+line), stored once however many tests ran exactly those lines: most tests of a module run the same import-time
+and helper lines, so identical bitmaps are the rule, and the map holds one row per (test, file), never one per
+line. Each process that runs tests writes a segment of its own with this layout; merging segments is set-based
+SQL per table (`INSERT ... SELECT` with the ids shifted or looked up), not a row per line.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS file (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS test (id INTEGER PRIMARY KEY, nodeid TEXT NOT NULL, worker TEXT);
+CREATE TABLE IF NOT EXISTS bits (id INTEGER PRIMARY KEY, numbits BLOB UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS hit (test_id INTEGER NOT NULL, file_id INTEGER NOT NULL, bits_id INTEGER NOT NULL);
+"""
+
+
+class MapWriter:
+    """One process's segment: tests are added as they finish, written in one transaction at `close`."""
+
+    def __init__(self, path: Path, worker: str | None) -> None:
+        self.path = path
+        self.worker = worker
+        self.files: dict[str, int] = {}
+        self.bits: dict[bytes, int] = {}
+        self.tests: list[tuple[int, str, str | None]] = []
+        self.hits: list[tuple[int, int, int]] = []
+
+    def add(self, nodeid: str, lines_by_file: Mapping[str, Iterable[int]]) -> None:
+        from coverage.numbits import nums_to_numbits
+
+        test_id = len(self.tests) + 1
+        self.tests.append((test_id, nodeid, self.worker))
+        for path, lines in lines_by_file.items():
+            file_id = self.files.setdefault(path, len(self.files) + 1)
+            numbits = nums_to_numbits(sorted(lines))
+            bits_id = self.bits.setdefault(numbits, len(self.bits) + 1)
+            self.hits.append((test_id, file_id, bits_id))
+
+    def close(self) -> None:
+        with sqlite3.connect(self.path) as db:
+            db.executescript(SCHEMA)
+            db.executemany("INSERT INTO file (id, path) VALUES (?, ?)", [(i, p) for p, i in self.files.items()])
+            db.executemany("INSERT INTO bits (id, numbits) VALUES (?, ?)", [(i, b) for b, i in self.bits.items()])
+            db.executemany("INSERT INTO test (id, nodeid, worker) VALUES (?, ?, ?)", self.tests)
+            db.executemany("INSERT INTO hit (test_id, file_id, bits_id) VALUES (?, ?, ?)", self.hits)
+        db.close()
+
+
+def merge(segments: Iterable[Path], out: Path) -> int:
+    """Merge segments into the run's map at `out`; returns the number of tests in it."""
+    with sqlite3.connect(out) as db:
+        db.executescript(SCHEMA)
+        for segment in segments:
+            db.execute("ATTACH DATABASE ? AS seg", (str(segment),))
+            offset = db.execute("SELECT COALESCE(MAX(id), 0) FROM test").fetchone()[0]
+            db.execute("INSERT OR IGNORE INTO file (path) SELECT path FROM seg.file")
+            db.execute("INSERT OR IGNORE INTO bits (numbits) SELECT numbits FROM seg.bits")
+            db.execute("INSERT INTO test (id, nodeid, worker) SELECT id + ?, nodeid, worker FROM seg.test", (offset,))
+            db.execute(
+                """INSERT INTO hit (test_id, file_id, bits_id)
+                   SELECT h.test_id + ?, f2.id, b2.id FROM seg.hit h
+                   JOIN seg.file f ON f.id = h.file_id JOIN main.file f2 ON f2.path = f.path
+                   JOIN seg.bits b ON b.id = h.bits_id JOIN main.bits b2 ON b2.numbits = b.numbits""",
+                (offset,),
+            )
+            db.commit()
+            db.execute("DETACH DATABASE seg")
+        count: int = db.execute("SELECT COUNT(*) FROM test").fetchone()[0]
+    db.close()
+    return count
+
+
+def lines_of(map_file: Path, nodeid: str) -> dict[str, list[int]]:
+    """The lines each file had run by the test `nodeid` (every attempt of it), by path."""
+    from coverage.numbits import numbits_to_nums
+
+    with sqlite3.connect(map_file) as db:
+        rows = db.execute(
+            """SELECT f.path, b.numbits FROM hit h JOIN test t ON t.id = h.test_id
+               JOIN file f ON f.id = h.file_id JOIN bits b ON b.id = h.bits_id WHERE t.nodeid = ?""",
+            (nodeid,),
+        ).fetchall()
+    db.close()
+    lines: dict[str, set[int]] = {}
+    for path, numbits in rows:
+        lines.setdefault(path, set()).update(numbits_to_nums(numbits))
+    return {path: sorted(found) for path, found in sorted(lines.items())}

@@ -1,0 +1,52 @@
+"""The per-test coverage map: each test's lines exactly, with and without xdist; segments merge by set."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from suitescope.coverage.testmap import MapWriter, lines_of, merge
+from suitescope.coverage.totals import from_report_totals
+from tests.conftest import read_run
+from tests.coverage.test_run_totals import PACKAGE, coverage_py, ours
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]])
+def test_each_test_maps_exactly_the_lines_it_ran(pytester: pytest.Pytester, xdist: list[str]) -> None:
+    for name, text in PACKAGE.items():
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    expected = from_report_totals(coverage_py(pytester.path), True, "suitescope")
+    args = ["--suitescope", "--suitescope-cov=pkg", "--suitescope-cov-map", "-p", "no:cacheprovider", *xdist]
+    pytester.runpytest_subprocess(*args).assert_outcomes(passed=2)
+    run, _ = read_run(pytester.path)
+    map_file = pytester.path / ".telemetry" / f"{run['run_id']}.testmap"
+    # sign(2): the `if` and `return 1` (lines 2, 3); the def lines ran at import, before any test.
+    assert lines_of(map_file, "tests/test_pkg.py::test_sign") == {"pkg/__init__.py": [2, 3]}
+    # odd_sum([1, 2, 3]): every line of its body, the loop included.
+    assert lines_of(map_file, "tests/test_pkg.py::test_odd_sum") == {"pkg/odd.py": [2, 3, 4, 5, 6]}
+    assert ours(run) == expected  # taking each test's lines leaves the run's totals as coverage.py has them
+
+
+def test_segments_merge_with_shared_files_and_bitmaps_stored_once(tmp_path: Path) -> None:
+    first = MapWriter(tmp_path / "a.segment", "gw0")
+    first.add("t::one", {"pkg/a.py": [1, 2, 3], "pkg/b.py": [5]})
+    first.add("t::two", {"pkg/a.py": [1, 2, 3]})  # the same lines: the same bitmap
+    first.close()
+    second = MapWriter(tmp_path / "b.segment", "gw1")
+    second.add("t::three", {"pkg/b.py": [5], "pkg/c.py": [7, 9]})
+    second.add("t::one", {"pkg/a.py": [4]})  # a rerun of t::one on another worker
+    second.close()
+    out = tmp_path / "run.testmap"
+    assert merge([tmp_path / "a.segment", tmp_path / "b.segment"], out) == 4
+    with sqlite3.connect(out) as db:
+        files = db.execute("SELECT COUNT(*) FROM file").fetchone()[0]
+        bitmaps = db.execute("SELECT COUNT(*) FROM bits").fetchone()[0]
+        hits = db.execute("SELECT COUNT(*) FROM hit").fetchone()[0]
+    assert (files, bitmaps, hits) == (3, 4, 6)  # [1,2,3], [5], [7,9], [4]
+    assert lines_of(out, "t::one") == {"pkg/a.py": [1, 2, 3, 4], "pkg/b.py": [5]}
+    assert lines_of(out, "t::three") == {"pkg/b.py": [5], "pkg/c.py": [7, 9]}
+    assert lines_of(out, "t::missing") == {}
