@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from suitescope.coverage.totals import from_report_totals
+from suitescope.coverage.totals import coverage_totals, from_report_totals, json_totals
 from tests.conftest import read_run
 
 PACKAGE = {
@@ -64,7 +64,9 @@ def ours(run: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("xdist", [[], ["-n", "2"]])
-def test_totals_equal_coverage_py(project: Path, pytester: pytest.Pytester, xdist: list[str]) -> None:
+def test_totals_equal_coverage_py(
+    project: Path, pytester: pytest.Pytester, xdist: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     expected = from_report_totals(coverage_py(project), True, "suitescope")
     result = pytester.runpytest_subprocess("--suitescope", "--suitescope-cov=pkg", "-p", "no:cacheprovider", *xdist)
     result.assert_outcomes(passed=2)
@@ -79,6 +81,13 @@ def test_totals_equal_coverage_py(project: Path, pytester: pytest.Pytester, xdis
     # The combined data is kept next to the run file; coverage.py's own report on it gives the same totals.
     data_file = project / ".telemetry" / f"{run['run_id']}.coverage"
     assert from_report_totals(report_totals(project, str(data_file)), True, "suitescope") == expected
+    # Both ways of taking the totals (coverage's summary reporter, its JSON report) agree on that data.
+    import coverage
+
+    cov = coverage.Coverage(data_file=str(data_file), source=["pkg"], branch=True)
+    cov.load()
+    monkeypatch.chdir(project)
+    assert coverage_totals(cov, "suitescope") == json_totals(cov, "suitescope") == expected
 
 
 def test_pytest_cov_is_read_not_measured_again(project: Path, pytester: pytest.Pytester) -> None:

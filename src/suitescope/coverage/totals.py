@@ -1,12 +1,15 @@
 """A run's coverage totals, as `coverage report` computes them, for the run record.
 
-They come from coverage.py's own JSON report of the data (its `totals` object), so they are the figures
-`coverage report` prints for the same data and configuration, by construction rather than by a second
-implementation of its rules (exclusions, partial branches, `omit`, `include`).
+They come from coverage.py's own summary reporter (what `coverage report` runs) and its `Numbers`, so they are
+the figures `coverage report` prints for the same data and configuration, by construction rather than by a
+second implementation of its rules (exclusions, partial branches, `omit`, `include`). Should that reporter move
+in a later coverage.py, its JSON report's `totals` give the same figures, more slowly (it also analyses every
+function and class: 3.4 s against a fraction of it for 200 modules).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 import warnings
@@ -18,6 +21,35 @@ from suitescope.schema.records import Coverage
 
 def coverage_totals(cov: Any, source: str) -> Coverage | None:
     """Totals of a `coverage.Coverage` holding the run's (combined) data; None when it measured nothing."""
+    from coverage.exceptions import NoDataError
+
+    try:
+        from coverage.report import SummaryReporter
+    except ImportError:
+        return json_totals(cov, source)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reporter = SummaryReporter(cov)
+        try:
+            reporter.report(None, outfile=io.StringIO())
+        except NoDataError:
+            return None
+    numbers = getattr(reporter, "total", None)
+    if numbers is None:
+        return json_totals(cov, source)
+    branch = bool(cov.get_data().has_arcs())
+    totals = {
+        "num_statements": numbers.n_statements,
+        "covered_lines": numbers.n_executed,
+        "percent_covered": numbers.pc_covered,
+        "num_branches": numbers.n_branches,
+        "covered_branches": numbers.n_executed_branches,
+    }
+    return from_report_totals(totals, branch, source)
+
+
+def json_totals(cov: Any, source: str) -> Coverage | None:
+    """The same totals from coverage.py's JSON report (public API; slower)."""
     from coverage.exceptions import NoDataError
 
     with tempfile.TemporaryDirectory(prefix="suitescope-cov-") as tmp, warnings.catch_warnings():
