@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from suitescope import __version__
+from suitescope.cli.affected import affected
 from suitescope.cli.bench import bench
 from suitescope.cli.report import report
 
@@ -20,3 +21,4 @@ def cli() -> None:
 
 cli.add_command(report)
 cli.add_command(bench)
+cli.add_command(affected)

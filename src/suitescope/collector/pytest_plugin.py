@@ -49,6 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="with --suitescope-cov: also record which lines each test ran, xdist workers included, into "
         ".telemetry/<run_id>.testmap (one SQLite file per run).",
     )
+    group.addoption(
+        "--suitescope-affected",
+        metavar="REV",
+        default=None,
+        help="run only the tests that the changes since git revision REV can affect, by the newest per-test "
+        "coverage map in the telemetry directory (see `suitescope affected --explain`).",
+    )
     parser.addini("suitescope_instruments", "instruments to run: db, net, mem, all or none", default="all")
     parser.addini("suitescope_n_plus_one", "N+1 threshold: repeats of one SELECT shape in one test", default="5")
     parser.addini("suitescope_memory", "per-test memory mode: rss, peak or tracemalloc", default="rss")
@@ -148,6 +155,36 @@ def checked_options(config: pytest.Config) -> Any:
         )
     except ValueError as exc:
         raise pytest.UsageError(f"suitescope: {exc}") from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--suitescope-affected REV`: keep the tests the change can affect (in every xdist worker alike)."""
+    rev = config.getoption("suitescope_affected", None)
+    if not rev:
+        return
+    from suitescope.collector.pytest_controller import telemetry_dir
+    from suitescope.coverage.affected import diff_since, parse_diff, select
+    from suitescope.coverage.testmap import all_lines, latest_map
+
+    map_file = latest_map(telemetry_dir(config))
+    if map_file is None:
+        raise pytest.UsageError(
+            "suitescope: --suitescope-affected needs a per-test coverage map: record one first with "
+            "--suitescope --suitescope-cov=SOURCE --suitescope-cov-map"
+        )
+    try:
+        change = parse_diff(diff_since(config.rootpath, rev))
+    except ValueError as exc:
+        raise pytest.UsageError(f"suitescope: {exc}") from None
+    selection = select([item.nodeid for item in items], all_lines(map_file), change)
+    keep = [item for item in items if item.nodeid in selection.reasons]
+    dropped = [item for item in items if item.nodeid not in selection.reasons]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not hasattr(config, "workerinput"):
+        reporter.write_line(f"suitescope: {len(keep)} of {len(keep) + len(dropped)} tests affected since {rev}")
 
 
 class SummaryOnly:

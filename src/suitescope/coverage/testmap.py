@@ -93,3 +93,27 @@ def lines_of(map_file: Path, nodeid: str) -> dict[str, list[int]]:
     for path, numbits in rows:
         lines.setdefault(path, set()).update(numbits_to_nums(numbits))
     return {path: sorted(found) for path, found in sorted(lines.items())}
+
+
+def all_lines(map_file: Path) -> dict[str, dict[str, set[int]]]:
+    """Every test's lines, by test id and path (the input of affected-test selection)."""
+    from coverage.numbits import numbits_to_nums
+
+    with sqlite3.connect(map_file) as db:
+        bits = {bits_id: numbits_to_nums(numbits) for bits_id, numbits in db.execute("SELECT id, numbits FROM bits")}
+        rows = db.execute(
+            "SELECT t.nodeid, f.path, h.bits_id FROM hit h "
+            "JOIN test t ON t.id = h.test_id JOIN file f ON f.id = h.file_id"
+        ).fetchall()
+        tests = [nodeid for (nodeid,) in db.execute("SELECT DISTINCT nodeid FROM test")]
+    db.close()
+    found: dict[str, dict[str, set[int]]] = {nodeid: {} for nodeid in tests}
+    for nodeid, path, bits_id in rows:
+        found[nodeid].setdefault(path, set()).update(bits[bits_id])
+    return found
+
+
+def latest_map(directory: Path) -> Path | None:
+    """The newest run's map in a telemetry directory (run ids sort by time)."""
+    maps = sorted(directory.glob("*.testmap"))
+    return maps[-1] if maps else None
