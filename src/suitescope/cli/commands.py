@@ -7,6 +7,7 @@ import click
 from suitescope import __version__
 from suitescope.cli.affected import affected
 from suitescope.cli.bench import bench
+from suitescope.cli.coverage_cmd import coverage
 from suitescope.cli.report import report
 
 
@@ -22,3 +23,4 @@ def cli() -> None:
 cli.add_command(report)
 cli.add_command(bench)
 cli.add_command(affected)
+cli.add_command(coverage)

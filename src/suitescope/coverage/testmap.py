@@ -117,3 +117,58 @@ def latest_map(directory: Path) -> Path | None:
     """The newest run's map in a telemetry directory (run ids sort by time)."""
     maps = sorted(directory.glob("*.testmap"))
     return maps[-1] if maps else None
+
+
+def is_map(path: Path) -> bool:
+    """A map or a segment of ours (an SQLite file with a `hit` table), not a coverage.py data file."""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            names = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        db.close()
+    except sqlite3.Error:
+        return False
+    return "hit" in names and "bits" in names
+
+
+def from_coverage_data(data_file: Path, segment: Path, root: Path) -> int:
+    """A coverage.py data file recorded with per-test contexts (pytest-cov's `--cov-context=test`, or
+    `dynamic_context = test_function`) as a segment of ours; returns the number of contexts read. A context
+    `nodeid|run` counts for the test `nodeid` (its setup, run and teardown together)."""
+    import re
+
+    from coverage import CoverageData
+
+    data = CoverageData(str(data_file))
+    data.read()
+    writer = MapWriter(segment, None)
+    contexts = sorted(c for c in data.measured_contexts() if c)
+    files = sorted(data.measured_files())
+    for context in contexts:
+        data.set_query_contexts([f"^{re.escape(context)}$"])
+        lines = {relative_to(path, root): set(data.lines(path) or ()) for path in files}
+        writer.add(context.split("|", 1)[0], {path: found for path, found in lines.items() if found})
+    writer.close()
+    return len(contexts)
+
+
+def export_coverage(map_file: Path, out: Path, root: Path) -> int:
+    """Every line of the map as a standard coverage.py data file (lines, absolute paths), for `coverage html`
+    and `coverage xml`; returns the number of files."""
+    from coverage import CoverageData
+
+    union: dict[str, set[int]] = {}
+    for lines_by_file in all_lines(map_file).values():
+        for path, lines in lines_by_file.items():
+            union.setdefault(str((root / path).resolve()), set()).update(lines)
+    data = CoverageData(str(out))
+    data.add_lines(union)
+    data.write()
+    return len(union)
+
+
+def relative_to(path: str, root: Path) -> str:
+    """`path` relative to `root`, `/`-separated, when it is inside it; else as it is."""
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path
