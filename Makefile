@@ -39,12 +39,13 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check src tests examples
 	$(BIN)/mypy
 
-## make bench: the benchmarks of tests/bench/ (overhead, queries, connections, runners; several minutes).
+## make bench: the benchmarks of tests/bench/ (overhead, queries, connections, runners, coverage; many minutes).
 bench: $(VENV)/.dev-installed
 	$(BIN)/suitescope bench overhead
 	$(BIN)/suitescope bench queries
 	$(BIN)/suitescope bench connections
 	$(BIN)/suitescope bench runners
+	$(BIN)/suitescope bench coverage
 
 clean:
 	rm -rf $(VENV) .telemetry examples/shop/.telemetry .mypy_cache .ruff_cache .pytest_cache

@@ -62,3 +62,15 @@ def test_runner_benchmark_runs_every_variant(tmp_path: Path) -> None:
         assert set(data[kind]["results"]) == {"plain", "bare", "all"}
         assert data[kind]["results"]["plain"]["time_ratio"] == 1.0
         assert all(mine["ours_s"] > 0 for mine in data[kind]["self_time"].values())
+
+
+@pytest.mark.slow
+def test_coverage_map_benchmark_runs(tmp_path: Path) -> None:
+    out = tmp_path / "coverage.json"
+    args = ["--modules", "12", "--tests", "24", "--shards", "2", "--rounds", "1", "--quiet", "--json", str(out)]
+    result = CliRunner().invoke(cli, ["bench", "coverage", "--repo", str(REPO), *args])
+    assert result.exit_code == 0, result.output
+    assert "merge:" in result.output and "size:" in result.output and "wall:" in result.output
+    data = json.loads(out.read_text())
+    assert data["suitescope_merged_bytes"] > 0 and data["coverage_combined_bytes"] > 0
+    assert len(data["wall"]["plain --cov"]) == len(data["wall"]["suitescope map"]) == 1

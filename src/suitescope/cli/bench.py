@@ -13,6 +13,7 @@ BENCHMARKS = {
     "queries": "tests/bench/queries.py",
     "connections": "tests/bench/connections.py",
     "runners": "tests/bench/runners.py",
+    "coverage": "tests/bench/coverage_map.py",
 }
 
 
@@ -34,6 +35,7 @@ def bench(name: str, args: tuple[str, ...], repo: Path) -> None:
     queries      per-query cost of the db instrument: 100,000 SQLite queries via Django and SQLAlchemy
     connections  per-connection cost of the net instrument: 2,000 loopback HTTP requests
     runners      python -m unittest and manage.py test against suitescope's unittest and Django runners
+    coverage     per-test coverage map against coverage.py's per-test contexts: merge time, size, wall time
     """
     script = repo / BENCHMARKS[name]
     if not script.is_file():

@@ -10,6 +10,7 @@ SQL per table (`INSERT ... SELECT` with the ids shifted or looked up), not a row
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -55,8 +56,15 @@ class MapWriter:
 
 
 def merge(segments: Iterable[Path], out: Path) -> int:
-    """Merge segments into the run's map at `out`; returns the number of tests in it."""
-    with sqlite3.connect(out) as db:
+    """Merge segments into the run's map at `out`; returns the number of tests in it.
+
+    The map is derived data: it is built without a journal or fsyncs in a temporary file beside `out`, then
+    renamed into place, so a merge that stops half-way leaves no half map behind."""
+    building = out.with_name(out.name + ".partial")
+    building.unlink(missing_ok=True)
+    with sqlite3.connect(building) as db:
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
         db.executescript(SCHEMA)
         for segment in segments:
             db.execute("ATTACH DATABASE ? AS seg", (str(segment),))
@@ -75,6 +83,7 @@ def merge(segments: Iterable[Path], out: Path) -> int:
             db.execute("DETACH DATABASE seg")
         count: int = db.execute("SELECT COUNT(*) FROM test").fetchone()[0]
     db.close()
+    os.replace(building, out)
     return count
 
 
