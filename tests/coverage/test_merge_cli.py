@@ -34,7 +34,7 @@ def test_a_map_and_pytest_cov_contexts_merge_and_export(
     run, _ = read_run(project)
     ours = project / ".telemetry" / f"{run['run_id']}.testmap"
     # The same suite under pytest-cov with per-test contexts: a coverage.py data file.
-    contexts = ["--cov=pkg", "--cov-context=test", "--cov-report=", "-p", "no:cacheprovider"]
+    contexts = ["--cov=pkg", "--cov-branch", "--cov-context=test", "--cov-report=", "-p", "no:cacheprovider"]
     pytester.runpytest_subprocess(*contexts, "-p", "no:suitescope").assert_outcomes(passed=2)
     monkeypatch.chdir(project)
     result = CliRunner().invoke(
@@ -54,6 +54,7 @@ def test_a_map_and_pytest_cov_contexts_merge_and_export(
     )
     totals = json.loads(report.stdout)["totals"]
     assert (totals["covered_lines"], totals["num_statements"]) == (7, 12)  # the tests' own lines, no imports
+    assert (totals["covered_branches"], totals["num_branches"]) == (5, 6)  # arcs from both inputs: exported
 
 
 def test_merge_refuses_what_it_cannot_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

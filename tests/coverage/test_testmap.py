@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from suitescope.coverage.testmap import MapWriter, lines_of, merge
+from suitescope.coverage.testmap import MapWriter, arcs_of, lines_of, merge
 from suitescope.coverage.totals import from_report_totals
 from tests.conftest import read_run
 from tests.coverage.test_run_totals import PACKAGE, coverage_py, ours
@@ -28,6 +28,10 @@ def test_each_test_maps_exactly_the_lines_it_ran(pytester: pytest.Pytester, xdis
     assert lines_of(map_file, "tests/test_pkg.py::test_sign") == {"pkg/__init__.py": [2, 3]}
     # odd_sum([1, 2, 3]): every line of its body, the loop included.
     assert lines_of(map_file, "tests/test_pkg.py::test_odd_sum") == {"pkg/odd.py": [2, 3, 4, 5, 6]}
+    # With branches measured, the arcs too: sign(2) took `if` -> `return 1`, never `if` -> `return -1` (2 -> 4).
+    assert arcs_of(map_file, "tests/test_pkg.py::test_sign") == {"pkg/__init__.py": [(-1, 2), (2, 3), (3, -1)]}
+    loop = [(-1, 2), (2, 3), (3, 4), (3, 6), (4, 3), (4, 5), (5, 3), (6, -1)]  # every way round the loop
+    assert arcs_of(map_file, "tests/test_pkg.py::test_odd_sum") == {"pkg/odd.py": loop}
     assert ours(run) == expected  # taking each test's lines leaves the run's totals as coverage.py has them
 
 
@@ -38,7 +42,7 @@ def test_segments_merge_with_shared_files_and_bitmaps_stored_once(tmp_path: Path
     first.close()
     second = MapWriter(tmp_path / "b.segment", "gw1")
     second.add("t::three", {"pkg/b.py": [5], "pkg/c.py": [7, 9]})
-    second.add("t::one", {"pkg/a.py": [4]})  # a rerun of t::one on another worker
+    second.add("t::one", {"pkg/a.py": [4]}, {"pkg/a.py": [(-1, 4), (4, -1)]})  # a rerun, on another worker
     second.close()
     out = tmp_path / "run.testmap"
     assert merge([tmp_path / "a.segment", tmp_path / "b.segment"], out) == 4
@@ -50,3 +54,4 @@ def test_segments_merge_with_shared_files_and_bitmaps_stored_once(tmp_path: Path
     assert lines_of(out, "t::one") == {"pkg/a.py": [1, 2, 3, 4], "pkg/b.py": [5]}
     assert lines_of(out, "t::three") == {"pkg/b.py": [5], "pkg/c.py": [7, 9]}
     assert lines_of(out, "t::missing") == {}
+    assert arcs_of(out, "t::one") == {"pkg/a.py": [(-1, 4), (4, -1)]}  # only the attempt that had arcs

@@ -83,7 +83,11 @@ class CoverageMapHooks:
 
                 worker = getattr(self.config, "workerinput", {}).get("workerid")
                 self.writer = MapWriter(engine.data_dir / f"map.{worker or 'main'}.segment", worker)
-            self.writer.add(nodeid, {self.relative(path): lines for path, lines in taken.items()})
+            self.writer.add(
+                nodeid,
+                {self.relative(path): found.lines for path, found in taken.items()},
+                {self.relative(path): found.arcs for path, found in taken.items()},
+            )
 
     def relative(self, path: str) -> str:
         real = os.path.realpath(path)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from suitescope.coverage.totals import coverage_totals
 from suitescope.schema.records import Coverage
@@ -39,8 +39,9 @@ class CoverageEngine:
         self.running = False
         self.kept: dict[str, set[int]] = {}  # what `take` took from the tracer's sets, given back before saving
 
-    def take(self) -> dict[str, set[int]]:
-        """The lines run since the last take, by file (absolute path), for the per-test map.
+    def take(self) -> dict[str, Taken]:
+        """The lines (and arcs, when branches are measured) run since the last take, by file (absolute path),
+        for the per-test map.
 
         coverage.py's collector keeps, per file, a set of the lines (or arcs, packed into ints by the C tracer
         when branches are measured) seen since its last flush; these sets are emptied in place, as coverage.py
@@ -53,14 +54,15 @@ class CoverageEngine:
         if not data:
             return {}
         packed = bool(getattr(getattr(collector, "core", None), "packed_arcs", False))
-        taken: dict[str, set[int]] = {}
+        branch = bool(getattr(collector, "branch", False))
+        taken: dict[str, Taken] = {}
         for filename, items in list(data.items()):
             if not items:
                 continue
             snapshot = items.copy()
             items.clear()
             self.kept.setdefault(filename, set()).update(snapshot)
-            taken[filename] = lines_of_items(snapshot, packed)
+            taken[filename] = decode(snapshot, packed, branch)
         return taken
 
     def give_back(self) -> None:
@@ -111,20 +113,25 @@ class CoverageEngine:
         return totals
 
 
-def lines_of_items(items: set[Any], packed: bool) -> set[int]:
-    """Line numbers from a collector set: lines, arcs `(from, to)`, or arcs packed into ints by the C tracer
-    (its `CTracer_record_pair` layout, which coverage.py's own `flush_data` unpacks the same way)."""
-    lines: set[int] = set()
+class Taken(NamedTuple):
+    """What one file had run: its lines, and its arcs `(from, to)` when branches are measured (else None)."""
+
+    lines: set[int]
+    arcs: set[tuple[int, int]] | None
+
+
+def decode(items: set[Any], packed: bool, branch: bool) -> Taken:
+    """A collector set as lines and arcs: line numbers, arcs `(from, to)`, or arcs packed into ints by the C
+    tracer (its `CTracer_record_pair` layout, unpacked as coverage.py's own `flush_data` does). Negative line
+    numbers in an arc stand for entering or leaving a code object; lines are the positive ones."""
+    if not branch:
+        return Taken({n for n in items if n > 0}, None)
+    arcs: set[tuple[int, int]] = set()
     for item in items:
         if isinstance(item, tuple):
-            lines.update(n for n in item if n > 0)
+            arcs.add(item)
         elif packed:
             first, second = item & 0xFFFFFFF, (item >> 28) & 0xFFFFFFF
-            if not item & (1 << 56):
-                lines.add(first)
-            if not item & (1 << 57):
-                lines.add(second)
-        else:
-            lines.add(item)
-    lines.discard(0)
-    return lines
+            arcs.add((-first if item & (1 << 56) else first, -second if item & (1 << 57) else second))
+    lines = {n for arc in arcs for n in arc if n > 0}
+    return Taken(lines, arcs)

@@ -1,17 +1,19 @@
-"""The per-test coverage map: which lines of which files each test ran, in one SQLite file per run.
+"""The per-test coverage map: which lines (and arcs) of which files each test ran, in one SQLite file per run.
 
-Layout (`<run_id>.testmap`): `file(id, path)`, `test(id, nodeid, worker)`, `bits(id, numbits)` and
-`hit(test_id, file_id, bits_id)`. A test's lines in one file are a coverage.py *numbits* blob (a bitmap, one bit a
-line), stored once however many tests ran exactly those lines: most tests of a module run the same import-time
-and helper lines, so identical bitmaps are the rule, and the map holds one row per (test, file), never one per
-line. Each process that runs tests writes a segment of its own with this layout; merging segments is set-based
-SQL per table (`INSERT ... SELECT` with the ids shifted or looked up), not a row per line.
+Layout (`<run_id>.testmap`): `file(id, path)`, `test(id, nodeid, worker)`, `bits(id, numbits)`,
+`arcs(id, pairs)` and `hit(test_id, file_id, bits_id, arcs_id)`. A test's lines in one file are a coverage.py
+*numbits* blob (a bitmap, one bit a line); its arcs `(from, to)`, when branches are measured, a sorted array of
+32-bit pairs (else `arcs_id` is null). Each blob is stored once however many tests ran exactly those lines:
+most tests of a module run the same lines, so identical blobs are the rule, and the map holds one row per (test,
+file), never one per line. Each process that runs tests writes a segment of its own with this layout; merging
+segments is set-based SQL per table (`INSERT ... SELECT` with the ids shifted or looked up), not a row per line.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+from array import array
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -19,7 +21,10 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS file (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);
 CREATE TABLE IF NOT EXISTS test (id INTEGER PRIMARY KEY, nodeid TEXT NOT NULL, worker TEXT);
 CREATE TABLE IF NOT EXISTS bits (id INTEGER PRIMARY KEY, numbits BLOB UNIQUE NOT NULL);
-CREATE TABLE IF NOT EXISTS hit (test_id INTEGER NOT NULL, file_id INTEGER NOT NULL, bits_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS arcs (id INTEGER PRIMARY KEY, pairs BLOB UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS hit (
+    test_id INTEGER NOT NULL, file_id INTEGER NOT NULL, bits_id INTEGER NOT NULL, arcs_id INTEGER
+);
 """
 
 
@@ -31,10 +36,16 @@ class MapWriter:
         self.worker = worker
         self.files: dict[str, int] = {}
         self.bits: dict[bytes, int] = {}
+        self.arcs: dict[bytes, int] = {}
         self.tests: list[tuple[int, str, str | None]] = []
-        self.hits: list[tuple[int, int, int]] = []
+        self.hits: list[tuple[int, int, int, int | None]] = []
 
-    def add(self, nodeid: str, lines_by_file: Mapping[str, Iterable[int]]) -> None:
+    def add(
+        self,
+        nodeid: str,
+        lines_by_file: Mapping[str, Iterable[int]],
+        arcs_by_file: Mapping[str, Iterable[tuple[int, int]] | None] | None = None,
+    ) -> None:
         from coverage.numbits import nums_to_numbits
 
         test_id = len(self.tests) + 1
@@ -43,15 +54,18 @@ class MapWriter:
             file_id = self.files.setdefault(path, len(self.files) + 1)
             numbits = nums_to_numbits(sorted(lines))
             bits_id = self.bits.setdefault(numbits, len(self.bits) + 1)
-            self.hits.append((test_id, file_id, bits_id))
+            arcs = arcs_by_file.get(path) if arcs_by_file else None
+            arcs_id = self.arcs.setdefault(pack_arcs(arcs), len(self.arcs) + 1) if arcs is not None else None
+            self.hits.append((test_id, file_id, bits_id, arcs_id))
 
     def close(self) -> None:
         with sqlite3.connect(self.path) as db:
             db.executescript(SCHEMA)
             db.executemany("INSERT INTO file (id, path) VALUES (?, ?)", [(i, p) for p, i in self.files.items()])
             db.executemany("INSERT INTO bits (id, numbits) VALUES (?, ?)", [(i, b) for b, i in self.bits.items()])
+            db.executemany("INSERT INTO arcs (id, pairs) VALUES (?, ?)", [(i, a) for a, i in self.arcs.items()])
             db.executemany("INSERT INTO test (id, nodeid, worker) VALUES (?, ?, ?)", self.tests)
-            db.executemany("INSERT INTO hit (test_id, file_id, bits_id) VALUES (?, ?, ?)", self.hits)
+            db.executemany("INSERT INTO hit (test_id, file_id, bits_id, arcs_id) VALUES (?, ?, ?, ?)", self.hits)
         db.close()
 
 
@@ -71,12 +85,14 @@ def merge(segments: Iterable[Path], out: Path) -> int:
             offset = db.execute("SELECT COALESCE(MAX(id), 0) FROM test").fetchone()[0]
             db.execute("INSERT OR IGNORE INTO file (path) SELECT path FROM seg.file")
             db.execute("INSERT OR IGNORE INTO bits (numbits) SELECT numbits FROM seg.bits")
+            db.execute("INSERT OR IGNORE INTO arcs (pairs) SELECT pairs FROM seg.arcs")
             db.execute("INSERT INTO test (id, nodeid, worker) SELECT id + ?, nodeid, worker FROM seg.test", (offset,))
             db.execute(
-                """INSERT INTO hit (test_id, file_id, bits_id)
-                   SELECT h.test_id + ?, f2.id, b2.id FROM seg.hit h
+                """INSERT INTO hit (test_id, file_id, bits_id, arcs_id)
+                   SELECT h.test_id + ?, f2.id, b2.id, a2.id FROM seg.hit h
                    JOIN seg.file f ON f.id = h.file_id JOIN main.file f2 ON f2.path = f.path
-                   JOIN seg.bits b ON b.id = h.bits_id JOIN main.bits b2 ON b2.numbits = b.numbits""",
+                   JOIN seg.bits b ON b.id = h.bits_id JOIN main.bits b2 ON b2.numbits = b.numbits
+                   LEFT JOIN seg.arcs a ON a.id = h.arcs_id LEFT JOIN main.arcs a2 ON a2.pairs = a.pairs""",
                 (offset,),
             )
             db.commit()
@@ -128,6 +144,35 @@ def latest_map(directory: Path) -> Path | None:
     return maps[-1] if maps else None
 
 
+def pack_arcs(arcs: Iterable[tuple[int, int]]) -> bytes:
+    """Arcs as a sorted array of 32-bit (from, to) pairs: equal sets give equal bytes, so they dedup."""
+    flat = array("i")
+    for first, second in sorted(arcs):
+        flat.extend((first, second))
+    return flat.tobytes()
+
+
+def unpack_arcs(data: bytes) -> list[tuple[int, int]]:
+    flat = array("i")
+    flat.frombytes(data)
+    return list(zip(flat[::2], flat[1::2], strict=True))
+
+
+def arcs_of(map_file: Path, nodeid: str) -> dict[str, list[tuple[int, int]]]:
+    """The arcs each file had run by the test `nodeid`, by path (files without arcs left out)."""
+    with sqlite3.connect(map_file) as db:
+        rows = db.execute(
+            """SELECT f.path, a.pairs FROM hit h JOIN test t ON t.id = h.test_id
+               JOIN file f ON f.id = h.file_id JOIN arcs a ON a.id = h.arcs_id WHERE t.nodeid = ?""",
+            (nodeid,),
+        ).fetchall()
+    db.close()
+    found: dict[str, set[tuple[int, int]]] = {}
+    for path, pairs in rows:
+        found.setdefault(path, set()).update(unpack_arcs(pairs))
+    return {path: sorted(arcs) for path, arcs in sorted(found.items())}
+
+
 def is_map(path: Path) -> bool:
     """A map or a segment of ours (an SQLite file with a `hit` table), not a coverage.py data file."""
     try:
@@ -152,27 +197,47 @@ def from_coverage_data(data_file: Path, segment: Path, root: Path) -> int:
     writer = MapWriter(segment, None)
     contexts = sorted(c for c in data.measured_contexts() if c)
     files = sorted(data.measured_files())
+    branch = data.has_arcs()
     for context in contexts:
         data.set_query_contexts([f"^{re.escape(context)}$"])
         lines = {relative_to(path, root): set(data.lines(path) or ()) for path in files}
-        writer.add(context.split("|", 1)[0], {path: found for path, found in lines.items() if found})
+        arcs = {relative_to(path, root): set(data.arcs(path) or ()) for path in files} if branch else None
+        writer.add(
+            context.split("|", 1)[0],
+            {path: found for path, found in lines.items() if found},
+            {path: found for path, found in arcs.items() if found} if arcs is not None else None,
+        )
     writer.close()
     return len(contexts)
 
 
 def export_coverage(map_file: Path, out: Path, root: Path) -> int:
-    """Every line of the map as a standard coverage.py data file (lines, absolute paths), for `coverage html`
-    and `coverage xml`; returns the number of files."""
+    """Every line of the map, or every arc when all of it has arcs, as a standard coverage.py data file
+    (absolute paths), for `coverage html` and `coverage xml`; returns the number of files."""
     from coverage import CoverageData
+    from coverage.numbits import numbits_to_nums
 
-    union: dict[str, set[int]] = {}
-    for lines_by_file in all_lines(map_file).values():
-        for path, lines in lines_by_file.items():
-            union.setdefault(str((root / path).resolve()), set()).update(lines)
+    lines: dict[str, set[int]] = {}
+    arcs: dict[str, set[tuple[int, int]]] = {}
+    with sqlite3.connect(map_file) as db:
+        rows = db.execute(
+            "SELECT f.path, b.numbits, a.pairs FROM hit h JOIN file f ON f.id = h.file_id "
+            "JOIN bits b ON b.id = h.bits_id LEFT JOIN arcs a ON a.id = h.arcs_id"
+        ).fetchall()
+    db.close()
+    every_arc = all(pairs is not None for _, _, pairs in rows)
+    for path, numbits, pairs in rows:
+        absolute = str((root / path).resolve())
+        lines.setdefault(absolute, set()).update(numbits_to_nums(numbits))
+        if every_arc:
+            arcs.setdefault(absolute, set()).update(unpack_arcs(pairs))
     data = CoverageData(str(out))
-    data.add_lines(union)
+    if every_arc and arcs:
+        data.add_arcs(arcs)
+    else:
+        data.add_lines(lines)
     data.write()
-    return len(union)
+    return len(lines)
 
 
 def relative_to(path: str, root: Path) -> str:
