@@ -134,3 +134,19 @@ def test_without_a_map_or_with_a_bad_revision_the_error_says_what_to_do(pytester
     missing = pytester.runpytest_subprocess("--suitescope-affected=HEAD", "-p", "no:cacheprovider")
     assert missing.ret == pytest.ExitCode.USAGE_ERROR
     assert "record one first with --suitescope --suitescope-cov=SOURCE --suitescope-cov-map" in missing.stderr.str()
+
+
+def test_a_test_of_the_run_missing_from_the_map_is_selected(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    (map_file,) = (repo / ".telemetry").glob("*.testmap")
+    with sqlite3.connect(map_file) as db:  # as if the map had lost one test (a worker's segment, say)
+        db.execute("DELETE FROM hit WHERE test_id IN (SELECT id FROM test WHERE nodeid LIKE '%test_add')")
+        db.execute("DELETE FROM test WHERE nodeid LIKE '%test_add'")
+    db.close()
+    calc = repo / "pkg" / "calc.py"
+    calc.write_text(calc.read_text().replace("product = a * b", "product = b * a"))
+    assert affected(repo, monkeypatch) == {
+        "tests/test_calc.py::test_add": "no coverage map of it",
+        "tests/test_calc.py::test_mul": "it ran pkg/calc.py lines 7, changed",
+    }

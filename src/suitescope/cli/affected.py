@@ -9,6 +9,18 @@ import click
 
 from suitescope.coverage.affected import Change, diff_since, parse_diff, select
 from suitescope.coverage.testmap import all_lines, latest_map
+from suitescope.schema.codec import read_ndjson
+from suitescope.schema.records import NOT_ATTEMPTS
+
+
+def run_tests(map_file: Path) -> set[str]:
+    """The tests of the run the map belongs to (`<run_id>.ndjson` beside it): a test that ran but has no map
+    entry is selected too."""
+    run_file = map_file.with_suffix(".ndjson")
+    if not run_file.exists():
+        return set()
+    records = read_ndjson(run_file).records
+    return {r["id"] for r in records if r["kind"] == "test" and r["when"] not in NOT_ATTEMPTS}
 
 
 @click.command()
@@ -29,7 +41,8 @@ from suitescope.coverage.testmap import all_lines, latest_map
 @click.option("--json", "as_json", is_flag=True, help="print {test: reason} as JSON.")
 def affected(rev: str | None, diff_file: Path | None, map_file: Path | None, explain: bool, as_json: bool) -> None:
     """List the tests that a change can affect: those whose recorded lines it touches, those whose test file it
-    changes, those the map has never seen, and every test when a non-Python file or a conftest.py changed.
+    changes, those of the mapped run that the map has no lines for, and every test when a non-Python file or a
+    conftest.py changed.
 
     The map comes from a run recorded with `pytest --suitescope --suitescope-cov=SOURCE --suitescope-cov-map`.
     Run only these with `pytest --suitescope-affected=REV`.
@@ -48,7 +61,7 @@ def affected(rev: str | None, diff_file: Path | None, map_file: Path | None, exp
         raise click.ClickException(str(exc)) from None
     change: Change = parse_diff(text)
     coverage_map = all_lines(map_file)
-    selection = select(coverage_map, coverage_map, change)
+    selection = select(sorted({*coverage_map, *run_tests(map_file)}), coverage_map, change)
     if as_json:
         click.echo(json.dumps(selection.reasons, indent=2, sort_keys=True))
         return
