@@ -16,6 +16,7 @@ import sqlite3
 from array import array
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS file (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);
@@ -107,17 +108,32 @@ def lines_of(map_file: Path, nodeid: str) -> dict[str, list[int]]:
     """The lines each file had run by the test `nodeid` (every attempt of it), by path."""
     from coverage.numbits import numbits_to_nums
 
+    return union_by_path(test_blobs(map_file, nodeid, "bits"), numbits_to_nums)
+
+
+# The blob tables of a hit: (table, blob column, the hit's column). Constants, never user input, in the SQL.
+BLOBS = {"bits": ("bits", "numbits", "bits_id"), "arcs": ("arcs", "pairs", "arcs_id")}
+
+
+def test_blobs(map_file: Path, nodeid: str, kind: str) -> list[tuple[str, bytes]]:
+    """(path, blob) of every hit of the test `nodeid`, for the blob `kind` (`bits` or `arcs`)."""
+    table, column, key = BLOBS[kind]
+    query = (
+        f"SELECT f.path, x.{column} FROM hit h JOIN test t ON t.id = h.test_id "
+        f"JOIN file f ON f.id = h.file_id JOIN {table} x ON x.id = h.{key} WHERE t.nodeid = ?"
+    )
     with sqlite3.connect(map_file) as db:
-        rows = db.execute(
-            """SELECT f.path, b.numbits FROM hit h JOIN test t ON t.id = h.test_id
-               JOIN file f ON f.id = h.file_id JOIN bits b ON b.id = h.bits_id WHERE t.nodeid = ?""",
-            (nodeid,),
-        ).fetchall()
+        rows: list[tuple[str, bytes]] = db.execute(query, (nodeid,)).fetchall()
     db.close()
-    lines: dict[str, set[int]] = {}
-    for path, numbits in rows:
-        lines.setdefault(path, set()).update(numbits_to_nums(numbits))
-    return {path: sorted(found) for path, found in sorted(lines.items())}
+    return rows
+
+
+def union_by_path(rows: Iterable[tuple[str, bytes]], decode: Any) -> dict[str, list[Any]]:
+    """The decoded blobs of each path, united and sorted, paths in order."""
+    found: dict[str, set[Any]] = {}
+    for path, blob in rows:
+        found.setdefault(path, set()).update(decode(blob))
+    return {path: sorted(items) for path, items in sorted(found.items())}
 
 
 def all_lines(map_file: Path) -> dict[str, dict[str, set[int]]]:
@@ -160,17 +176,7 @@ def unpack_arcs(data: bytes) -> list[tuple[int, int]]:
 
 def arcs_of(map_file: Path, nodeid: str) -> dict[str, list[tuple[int, int]]]:
     """The arcs each file had run by the test `nodeid`, by path (files without arcs left out)."""
-    with sqlite3.connect(map_file) as db:
-        rows = db.execute(
-            """SELECT f.path, a.pairs FROM hit h JOIN test t ON t.id = h.test_id
-               JOIN file f ON f.id = h.file_id JOIN arcs a ON a.id = h.arcs_id WHERE t.nodeid = ?""",
-            (nodeid,),
-        ).fetchall()
-    db.close()
-    found: dict[str, set[tuple[int, int]]] = {}
-    for path, pairs in rows:
-        found.setdefault(path, set()).update(unpack_arcs(pairs))
-    return {path: sorted(arcs) for path, arcs in sorted(found.items())}
+    return union_by_path(test_blobs(map_file, nodeid, "arcs"), unpack_arcs)
 
 
 def is_map(path: Path) -> bool:
