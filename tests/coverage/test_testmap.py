@@ -55,3 +55,18 @@ def test_segments_merge_with_shared_files_and_bitmaps_stored_once(tmp_path: Path
     assert lines_of(out, "t::three") == {"pkg/b.py": [5], "pkg/c.py": [7, 9]}
     assert lines_of(out, "t::missing") == {}
     assert arcs_of(out, "t::one") == {"pkg/a.py": [(-1, 4), (4, -1)]}  # only the attempt that had arcs
+
+
+def test_the_map_without_our_measurement_says_so(pytester: pytest.Pytester) -> None:
+    for name, text in PACKAGE.items():
+        (pytester.path / name).parent.mkdir(parents=True, exist_ok=True)
+        (pytester.path / name).write_text(text)
+    alone = pytester.runpytest_subprocess("--suitescope", "--suitescope-cov-map", "-p", "no:cacheprovider")
+    assert alone.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--suitescope-cov-map needs --suitescope-cov=SOURCE" in alone.stderr.str()
+    with_cov = pytester.runpytest_subprocess(
+        "--suitescope", "--suitescope-cov=pkg", "--suitescope-cov-map", "--cov=pkg", "-p", "no:cacheprovider"
+    )
+    with_cov.assert_outcomes(passed=2)
+    assert "suitescope: --suitescope-cov-map records nothing with pytest-cov's --cov on" in with_cov.stdout.str()
+    assert not list((pytester.path / ".telemetry").glob("*.testmap"))

@@ -119,7 +119,9 @@ def pytest_configure(config: pytest.Config) -> None:
         from suitescope.collector.pytest_observer import InstrumentHooks, Observer
 
         start_coverage(config, guard, config.getoption("suitescope_cov"), getattr(config, "workerinput", None))
-        if config.getoption("suitescope_cov_map"):
+        if config.getoption("suitescope_cov_map") and getattr(config.option, "cov_source", None):
+            guard.note("--suitescope-cov-map records nothing with pytest-cov's --cov on: coverage is pytest-cov's")
+        elif config.getoption("suitescope_cov_map"):
             from suitescope.collector.pytest_coverage import CoverageMapHooks
 
             config.pluginmanager.register(CoverageMapHooks(config, guard), "suitescope-coverage-map")
@@ -144,6 +146,10 @@ def checked_options(config: pytest.Config) -> Any:
     from suitescope.collector.instrument.options import instrument_options
     from suitescope.collector.run_options import check_coverage_installed
 
+    if config.getoption("suitescope_cov_map") and not config.getoption("suitescope_cov"):
+        raise pytest.UsageError(
+            "suitescope: --suitescope-cov-map needs --suitescope-cov=SOURCE (the map is taken from that measurement)"
+        )
     try:
         check_coverage_installed(config.getoption("suitescope_cov"))
         return instrument_options(
