@@ -58,48 +58,39 @@ class CoverageMapHooks:
     def __init__(self, config: pytest.Config, guard: Guard) -> None:
         self.config = config
         self.guard = guard
-        self.writer: Any = None
-        self.root = os.path.realpath(str(config.rootpath))
+        self.recorder: Any = None
 
-    def engine(self) -> Any:
+    def map_recorder(self) -> Any:
         if self.config.pluginmanager.hasplugin("dsession") or not self.guard.active("coverage map"):
             return None  # the xdist controller: no test runs here
-        return self.config.stash.get(ENGINE, None)
+        if self.recorder is None:
+            engine = self.config.stash.get(ENGINE, None)
+            if engine is None:
+                return None
+            from suitescope.coverage.testmap import MapRecorder
+
+            worker = getattr(self.config, "workerinput", {}).get("workerid")
+            self.recorder = MapRecorder(engine, str(self.config.rootpath), worker)
+        return self.recorder
 
     def pytest_runtest_logstart(self) -> None:
-        engine = self.engine()
-        if engine is not None:
+        recorder = self.map_recorder()
+        if recorder is not None:
             with self.guard("coverage map"):
-                engine.take()  # between tests (collection, session fixtures): not any test's
+                recorder.between()
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        engine = self.engine()
-        if engine is None:
-            return
-        with self.guard("coverage map"):
-            taken = engine.take()
-            if self.writer is None:
-                from suitescope.coverage.testmap import MapWriter
-
-                worker = getattr(self.config, "workerinput", {}).get("workerid")
-                self.writer = MapWriter(engine.data_dir / f"map.{worker or 'main'}.segment", worker)
-            self.writer.add(
-                nodeid,
-                {self.relative(path): found.lines for path, found in taken.items()},
-                {self.relative(path): found.arcs for path, found in taken.items()},
-            )
-
-    def relative(self, path: str) -> str:
-        real = os.path.realpath(path)
-        return os.path.relpath(real, self.root).replace(os.sep, "/") if real.startswith(self.root) else real
+        recorder = self.map_recorder()
+        if recorder is not None:
+            with self.guard("coverage map"):
+                recorder.test_done(nodeid)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:
         """Write this process's segment before its measurement stops (a worker) or the run is merged."""
-        if self.writer is not None:
+        if self.recorder is not None:
             with self.guard("coverage map"):
-                self.writer.close()
-            self.writer = None
+                self.recorder.close()
 
 
 def merge_map(config: pytest.Config, guard: Guard, out: Path) -> None:
@@ -108,9 +99,9 @@ def merge_map(config: pytest.Config, guard: Guard, out: Path) -> None:
     if engine is None or not config.getoption("suitescope_cov_map", False):
         return
     with guard("coverage map"):
-        from suitescope.coverage.testmap import merge
+        from suitescope.coverage.testmap import merge_segments
 
-        merge(sorted(engine.data_dir.glob("map.*.segment")), out)
+        merge_segments(engine.data_dir, out)
 
 
 def coverage_dir(config: pytest.Config) -> str | None:

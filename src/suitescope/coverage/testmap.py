@@ -70,6 +70,46 @@ class MapWriter:
         db.close()
 
 
+class MapRecorder:
+    """Takes each test's lines and arcs from a process's `CoverageEngine` into that process's segment: what
+    every runner does between two tests and at the end of one."""
+
+    def __init__(self, engine: Any, root: str, worker: str | None) -> None:
+        self.engine = engine
+        self.root = os.path.realpath(root)
+        self.worker = worker
+        self.writer: MapWriter | None = None
+
+    def between(self) -> None:
+        """What ran since the last test (collection, class and session fixtures) belongs to no test."""
+        self.engine.take()
+
+    def test_done(self, test_id: str) -> None:
+        taken = self.engine.take()
+        if self.writer is None:
+            self.writer = MapWriter(self.engine.data_dir / f"map.{self.worker or 'main'}.segment", self.worker)
+        relative = {path: self.relative(path) for path in taken}
+        self.writer.add(
+            test_id,
+            {relative[path]: found.lines for path, found in taken.items()},
+            {relative[path]: found.arcs for path, found in taken.items()},
+        )
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def relative(self, path: str) -> str:
+        real = os.path.realpath(path)
+        return os.path.relpath(real, self.root).replace(os.sep, "/") if real.startswith(self.root) else real
+
+
+def merge_segments(data_dir: Path, out: Path) -> int:
+    """The run's map from every segment in a run's coverage data directory."""
+    return merge(sorted(data_dir.glob("map.*.segment")), out)
+
+
 def merge(segments: Iterable[Path], out: Path) -> int:
     """Merge segments into the run's map at `out`; returns the number of tests in it.
 
