@@ -70,3 +70,26 @@ def test_the_map_without_our_measurement_says_so(pytester: pytest.Pytester) -> N
     with_cov.assert_outcomes(passed=2)
     assert "suitescope: --suitescope-cov-map records nothing with pytest-cov's --cov on" in with_cov.stdout.str()
     assert not list((pytester.path / ".telemetry").glob("*.testmap"))
+
+
+def test_the_unittest_runner_maps_each_test(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.coverage.test_run_totals import UNITTEST_TESTS
+
+    for name, text in PACKAGE.items():
+        if not name.startswith("tests/"):
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_text(text)
+    (tmp_path / "ut").mkdir()
+    (tmp_path / "ut" / "__init__.py").write_text("")
+    (tmp_path / "ut" / "test_pkg_ut.py").write_text(UNITTEST_TESTS)
+    cmd = [sys.executable, "-m", "suitescope.unittest", "--suitescope-cov=pkg", "--suitescope-cov-map"]
+    result = subprocess.run([*cmd, "discover", "-s", "ut", "-t", "."], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    run, _ = read_run(tmp_path)
+    map_file = tmp_path / ".telemetry" / f"{run['run_id']}.testmap"
+    assert lines_of(map_file, "ut.test_pkg_ut.PkgTest.test_sign") == {"pkg/__init__.py": [2, 3]}
+    assert lines_of(map_file, "ut.test_pkg_ut.PkgTest.test_odd_sum") == {"pkg/odd.py": [2, 3, 4, 5, 6]}
+    assert run["coverage"]["covered"] == 10  # the totals still hold every line, imports included

@@ -43,13 +43,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for flag, kwargs in RUN_OPTIONS:
         group.addoption(flag, **kwargs)
     group.addoption(
-        "--suitescope-cov-map",
-        action="store_true",
-        default=False,
-        help="with --suitescope-cov: also record which lines each test ran, xdist workers included, into "
-        ".telemetry/<run_id>.testmap (one SQLite file per run).",
-    )
-    group.addoption(
         "--suitescope-affected",
         metavar="REV",
         default=None,

@@ -80,6 +80,15 @@ RUN_OPTIONS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     (
+        "--suitescope-cov-map",
+        {
+            "action": "store_true",
+            "default": False,
+            "help": "with --suitescope-cov: also record which lines and arcs each test ran (pytest: xdist workers "
+            "included) into <run_id>.testmap next to the run file; see `suitescope affected`.",
+        },
+    ),
+    (
         "--suitescope-memory",
         {
             "choices": ("rss", "peak", "tracemalloc"),
@@ -113,6 +122,7 @@ class RunSettings:
     instruments: Any  # InstrumentOptions, imported only once recording is on
     consent: str
     coverage: list[str] | None = None  # sources to measure with --suitescope-cov
+    coverage_map: bool = False  # --suitescope-cov-map
 
 
 def split_project(name: str | None) -> tuple[str | None, str | None]:
@@ -144,6 +154,8 @@ def run_settings(values: argparse.Namespace | Any, root: Path, consent: str) -> 
 
     directory = values.suitescope_dir or os.environ.get("SUITESCOPE_DIR") or DEFAULT_DIR
     check_coverage_installed(getattr(values, "suitescope_cov", None))
+    if getattr(values, "suitescope_cov_map", False) and not getattr(values, "suitescope_cov", None):
+        raise ValueError("--suitescope-cov-map needs --suitescope-cov=SOURCE (the map is taken from that measurement)")
     project, vendor = split_project(values.suitescope_project or project_from_pyproject(root))
     return RunSettings(
         directory=root / directory,
@@ -158,6 +170,7 @@ def run_settings(values: argparse.Namespace | Any, root: Path, consent: str) -> 
         ),
         consent=consent,
         coverage=getattr(values, "suitescope_cov", None),
+        coverage_map=bool(getattr(values, "suitescope_cov_map", False)),
     )
 
 

@@ -69,6 +69,7 @@ class CaseAssembler:
         self.instruments: Any = None  # an Instruments once made, or None when every instrument is off
         self.worker = worker
         self.patches = Patches()
+        self.coverage_map: Any = None  # a MapRecorder with --suitescope-cov-map
         self.current: Attempt | None = None
         self.test: object = None  # the test that `current` is an attempt of
         self.started = 0.0
@@ -85,6 +86,8 @@ class CaseAssembler:
             self.instruments = make()
             CLOCK.on_phase = self.instruments.phase if self.instruments is not None else None
         self.patches.prepare(type(test))
+        if self.coverage_map is not None:
+            self.coverage_map.between()
         CLOCK.reset()
         self.failed_subtests = []
         self.reported = False
@@ -146,6 +149,8 @@ class CaseAssembler:
             self.failed_import(attempt, test)
         if self.instruments is not None:
             attempt.effects = self.instruments.end()
+        if self.coverage_map is not None:
+            self.coverage_map.test_done(attempt.nodeid)
         self.emit(test_record(self.run_id, attempt))
 
     # -- the parts

@@ -44,6 +44,7 @@ class UnittestRun:
             self.run_id, self.real_root, self.guard, self.recorder.add_test, self.instruments
         )
         self.coverage = self.start_coverage(settings.coverage)
+        self.assembler.coverage_map = self.map_recorder() if settings.coverage_map else None
         self.expected: int | None = None
         self.workers = 0
         self.seed: int | None = None
@@ -80,6 +81,13 @@ class UnittestRun:
             self.guard.fail("coverage", exc)
             return None
 
+    def map_recorder(self) -> Any:
+        if self.coverage is None:
+            return None
+        from suitescope.coverage.testmap import MapRecorder
+
+        return MapRecorder(self.coverage, str(self.root), None)
+
     def coverage_totals(self) -> Coverage | None:
         """Our measurement's totals, or those of a coverage.py that was running before the run (`coverage run
         manage.py test`), or None."""
@@ -88,6 +96,11 @@ class UnittestRun:
                 from suitescope.coverage.running import running_totals
 
                 return running_totals()
+            if self.assembler.coverage_map is not None:
+                from suitescope.coverage.testmap import merge_segments
+
+                self.assembler.coverage_map.close()
+                merge_segments(self.coverage.data_dir, self.recorder.sink.path.with_suffix(".testmap"))
             totals: Coverage | None = self.coverage.combine(self.recorder.sink.path.with_suffix(".coverage"))
         except Exception as exc:
             self.guard.fail("coverage", exc)
