@@ -93,3 +93,22 @@ def test_the_unittest_runner_maps_each_test(tmp_path: Path) -> None:
     assert lines_of(map_file, "ut.test_pkg_ut.PkgTest.test_sign") == {"pkg/__init__.py": [2, 3]}
     assert lines_of(map_file, "ut.test_pkg_ut.PkgTest.test_odd_sum") == {"pkg/odd.py": [2, 3, 4, 5, 6]}
     assert run["coverage"]["covered"] == 10  # the totals still hold every line, imports included
+
+
+def test_a_collector_out_of_reach_stops_the_map_not_the_run(pytester: pytest.Pytester, no_strict: None) -> None:
+    """Should coverage.py move its collector's data, no test is mapped as having run nothing."""
+    for name, text in PACKAGE.items():
+        (pytester.path / name).parent.mkdir(parents=True, exist_ok=True)
+        (pytester.path / name).write_text(text)
+    pytester.makeconftest(
+        PACKAGE["conftest.py"]
+        + "\nfrom suitescope.coverage import engine\n\n"
+        + "engine.CoverageEngine.take = lambda self: (_ for _ in ()).throw(RuntimeError('moved'))\n"
+    )
+    result = pytester.runpytest_subprocess(
+        "--suitescope", "--suitescope-cov=pkg", "--suitescope-cov-map", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=2)
+    assert "suitescope: coverage map disabled after an internal error (RuntimeError: moved)" in result.stdout.str()
+    run, _ = read_run(pytester.path)
+    assert run["coverage"]["covered"] == 10  # the totals are unaffected

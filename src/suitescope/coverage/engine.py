@@ -51,8 +51,10 @@ class CoverageEngine:
         """
         collector = getattr(self.cov, "_collector", None)
         data = getattr(collector, "data", None)
-        if not data:
-            return {}
+        if not isinstance(data, dict):
+            # Another coverage.py keeps its data elsewhere: fail (the guard turns the map off with one line)
+            # rather than record tests that ran nothing, which affected-test selection would trust.
+            raise RuntimeError(f"coverage.py {coverage_version()}'s collector data is not where suitescope reads it")
         packed = bool(getattr(getattr(collector, "core", None), "packed_arcs", False))
         branch = bool(getattr(collector, "branch", False))
         taken: dict[str, Taken] = {}
@@ -135,3 +137,9 @@ def decode(items: set[Any], packed: bool, branch: bool) -> Taken:
             arcs.add((-first if item & (1 << 56) else first, -second if item & (1 << 57) else second))
     lines = {n for arc in arcs for n in arc if n > 0}
     return Taken(lines, arcs)
+
+
+def coverage_version() -> str:
+    import coverage
+
+    return str(coverage.__version__)
