@@ -8,7 +8,10 @@ from suitescope import __version__
 from suitescope.cli.affected import affected
 from suitescope.cli.bench import bench
 from suitescope.cli.coverage_cmd import coverage
+from suitescope.cli.queue_cmd import queue
 from suitescope.cli.report import report
+from suitescope.cli.serve_cmd import migrate, serve, worker
+from suitescope.cli.token_cmd import project, token
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,3 +27,9 @@ cli.add_command(report)
 cli.add_command(bench)
 cli.add_command(affected)
 cli.add_command(coverage)
+cli.add_command(serve)
+cli.add_command(worker)
+cli.add_command(migrate)
+cli.add_command(token)
+cli.add_command(project)
+cli.add_command(queue)

@@ -19,9 +19,10 @@ from suitescope.collector.guard import Guard
 from suitescope.collector.pytest_assembler import Assembler
 from suitescope.collector.pytest_coverage import COV_DIR, coverage_dir, merge_map, run_coverage, stop_coverage
 from suitescope.collector.pytest_observer import Observer
-from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo, new_run_id, own_usage
+from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo, own_usage
 from suitescope.collector.run_options import option_names, split_project
 from suitescope.schema.codec import to_json
+from suitescope.schema.ids import new_run_id
 from suitescope.schema.records import Configuration, Framework, RunState, TestRecord
 from suitescope.schema.summary import facts
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,14 +30,6 @@ from suitescope.schema.records import (
 )
 from suitescope.schema.summary import Facts, Tally
 from suitescope.sinks.ndjson import NdjsonSink
-
-
-def new_run_id() -> str:
-    """A time-ordered UUID (version 7 layout): sorts by start time, unique without coordination."""
-    ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & (2**48 - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | rand & (2**62 - 1)
-    return str(uuid.UUID(int=value))
 
 
 def utc_iso(epoch_s: float) -> str:

@@ -15,9 +15,10 @@ from typing import Any
 
 from suitescope.collector.environment import environment
 from suitescope.collector.guard import Guard
-from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo, new_run_id
+from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo
 from suitescope.collector.run_options import RunSettings, option_names
 from suitescope.collector.unittest_assembler import CaseAssembler
+from suitescope.schema.ids import new_run_id
 from suitescope.schema.records import Configuration, Coverage, Framework, RunState
 
 

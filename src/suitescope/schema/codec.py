@@ -7,6 +7,7 @@ this code does not know is refused, naming the version).
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, cast
 from suitescope.schema.records import Record
 
 SCHEMA_VERSION = "1.2.0"
+_CURRENT = (1, 2)
 KINDS = ("test", "run")
 
 
@@ -72,8 +74,32 @@ def check_version(version: object) -> None:
         )
 
 
+# Fields each minor version added, with the value that means "not measured" in the versions before it.
+_ADDED: dict[str, list[tuple[tuple[int, int], str, Any]]] = {
+    "test": [((1, 1), key, None) for key in ("db", "db_queries", "network", "net_urls", "memory", "cpu")],
+    "run": [
+        (
+            (1, 1),
+            "effects",
+            {"db_queries": None, "db_duration_ms": None, "n_plus_one_tests": None, "external_network_tests": None},
+        ),
+        ((1, 2), "subtests_failed", 0),
+    ],
+}
+
+
 def upgrade(obj: dict[str, Any]) -> dict[str, Any]:
-    """Bring an older minor version up to ours by filling fields it did not have (none yet in 1.0)."""
+    """Bring an older minor version up to ours by filling the fields it did not have, so that every reader
+    (the report, the server) sees every key of the current version."""
+    parts = obj["schema_version"].split(".")
+    major, minor = int(parts[0]), int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    if (major, minor) >= _CURRENT:
+        return obj
+    for since, key, default in _ADDED[obj["kind"]]:
+        if (major, minor) < since and key not in obj:
+            obj[key] = copy.deepcopy(default)
+    if obj["kind"] == "run" and (major, minor) < (1, 1) and isinstance(obj.get("memory"), dict):
+        obj["memory"].setdefault("processes", {})
     return obj
 
 

@@ -1,0 +1,130 @@
+"""`suitescope serve`, `suitescope worker` and `suitescope migrate`: run the server and keep its store current."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import threading
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from suitescope.cli.server_options import server_options
+
+if TYPE_CHECKING:
+    from suitescope.server.settings import ServerSettings
+
+
+@click.command()
+@server_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0: every one).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="port to listen on.")
+@click.option("--no-worker", is_flag=True, help="API only: run workers with `suitescope worker`.")
+@click.option(
+    "--retention-days", default=90.0, show_default=True, type=click.FloatRange(min=1), help="days raw results are kept."
+)
+@click.option(
+    "--failure-retention-days",
+    default=365.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="days failed results and flaky evidence are kept.",
+)
+@click.option(
+    "--rate-limit",
+    default=1200,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="requests a minute per token (0: none).",
+)
+@click.option(
+    "--max-body-mb", default=32, show_default=True, type=click.IntRange(min=1), help="largest request body, as sent."
+)
+@click.option(
+    "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"])
+)
+def serve(
+    settings: ServerSettings,
+    host: str,
+    port: int,
+    no_worker: bool,
+    retention_days: float,
+    failure_retention_days: float,
+    rate_limit: int,
+    max_body_mb: int,
+    log_level: str,
+) -> None:
+    """Run the server: ingest API, worker and retention in one process, on SQLite unless told otherwise.
+
+    The store is migrated at start (a new data directory needs nothing else). Logs are JSON lines on stdout;
+    /healthz and /metrics are for the operator, /docs is the API's reference.
+    """
+    import uvicorn
+
+    from suitescope.server import logs
+    from suitescope.server.app import create_app
+
+    settings = dataclasses.replace(
+        settings,
+        run_worker=not no_worker,
+        rate_limit=rate_limit,
+        retention=dataclasses.replace(settings.retention, days=retention_days, failure_days=failure_retention_days),
+        limits=dataclasses.replace(settings.limits, max_body=max_body_mb * 1024 * 1024),
+    )
+    logs.configure(log_level)
+    _migrate(settings, quiet=True)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_config=None, access_log=True, timeout_graceful_shutdown=10
+    )
+
+
+@click.command()
+@server_options
+@click.option("--once", is_flag=True, help="process the jobs there are now, then exit.")
+def worker(settings: ServerSettings, once: bool) -> None:
+    """Run a worker: store the reports the API queued. Any number can run beside `serve --no-worker`."""
+    from suitescope.server import logs
+    from suitescope.server.metrics import Metrics
+    from suitescope.server.queue import open_queue
+    from suitescope.server.store import open_store
+    from suitescope.server.worker import Worker
+
+    logs.configure("info")
+    store = open_store(settings.database)
+    store.check()
+    work = Worker(open_queue(settings.queue), store, Metrics(), settings.worker_policy)
+    if once:
+        click.echo(f"{work.drain()} jobs processed")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # finish the job in hand, then stop
+        signal.signal(sig, lambda *_: stop.set())
+    work.run(stop)
+
+
+@click.command()
+@server_options
+def migrate(settings: ServerSettings) -> None:
+    """Create the store's tables, or bring them to this version's schema (safe to run again)."""
+    _migrate(settings, quiet=False)
+
+
+def _migrate(settings: ServerSettings, quiet: bool) -> None:
+    from suitescope.server.store import open_store
+    from suitescope.server.store.migrate import StoreVersionError
+
+    store = open_store(settings.database)
+    try:
+        before, after = store.migrate()
+    except StoreVersionError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    if not quiet or before != after:
+        click.echo(f"store {_safe_url(settings.database)}: schema {before or 'empty'} -> {after}", err=quiet)
+
+
+def _safe_url(url: str) -> Any:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,72 @@
+"""The durable queue between the API and the workers: a family of backends behind one small interface.
+
+The API `put`s a report and answers 202 only once `put` returned (the report is on disk); a worker `lease`s a
+job, stores it, then `ack`s it. A job whose worker died is leased again once its lease expires (or at once,
+when the dead worker was a process of this machine), so delivery is at least once and the store's
+idempotence by run_id makes it exactly once in effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class NewJob:
+    run_id: str
+    project_id: int
+    meta: dict[str, Any]  # tags, content type and encoding of the body
+    body: bytes  # the report as received (gzip stays gzip)
+
+
+@dataclass(frozen=True)
+class Job(NewJob):
+    id: int = 0
+    attempts: int = 0  # leases so far, this one included
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A job as `suitescope queue ls` and the status endpoint show it (no body)."""
+
+    id: int
+    run_id: str
+    project_id: int
+    state: str  # ready, leased, dead
+    attempts: int
+    created_at: float
+    available_at: float
+    last_error: str | None
+
+
+@dataclass
+class Depth:
+    ready: int = 0
+    leased: int = 0
+    dead: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+
+
+class Queue(Protocol):
+    def put(self, job: NewJob) -> int: ...
+    def lease(self, owner: str, visibility_s: float) -> Job | None: ...
+    def ack(self, job_id: int) -> None: ...
+    def release(self, job_id: int, delay_s: float) -> None: ...
+    def fail(self, job_id: int, error: str, delay_s: float, dead: bool) -> None: ...
+    def reclaim(self) -> int: ...
+    def status(self, run_id: str) -> JobInfo | None: ...
+    def jobs(self, state: str | None = None, limit: int = 100) -> list[JobInfo]: ...
+    def retry(self, job_ids: list[int] | None = None) -> int: ...
+    def purge(self, job_ids: list[int] | None = None) -> int: ...
+    def depth(self) -> Depth: ...
+    def close(self) -> None: ...
+
+
+def open_queue(url: str) -> Queue:
+    """`sqlite:///path/queue.db` (the embedded default). Redis Streams come with the scale-out issue."""
+    if url.startswith("sqlite:///"):
+        from suitescope.server.queue.sqlite import SqliteQueue
+
+        return SqliteQueue(url.removeprefix("sqlite:///"))
+    raise ValueError(f"unsupported queue URL {url!r}: use sqlite:///path/to/queue.db")

@@ -1,0 +1,177 @@
+"""The queue in its own SQLite file: WAL with `synchronous=FULL`, so a job `put` survives a power cut.
+
+One row per job. A lease sets `state='leased'` and pushes `available_at` to the end of the visibility timeout:
+a job whose lease ran out is simply available again. The schema has a version (`PRAGMA user_version`); a file
+of another version is refused with a message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from suitescope.server.queue import Depth, Job, JobInfo, NewJob
+
+VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    project_id INTEGER NOT NULL,
+    meta TEXT NOT NULL,
+    body BLOB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'ready',    -- ready, leased, dead
+    attempts INTEGER NOT NULL DEFAULT 0,
+    owner TEXT,                             -- host:pid:nonce of the worker holding the lease
+    created_at REAL NOT NULL,
+    available_at REAL NOT NULL,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_available ON jobs (state, available_at);
+CREATE INDEX IF NOT EXISTS jobs_run ON jobs (run_id);
+"""
+INFO = "id, run_id, project_id, state, attempts, created_at, available_at, last_error"
+
+
+class QueueVersionError(RuntimeError):
+    pass
+
+
+class SqliteQueue:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        conn = self._conn()
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, VERSION):
+            raise QueueVersionError(f"{path}: queue schema version {version}, this suitescope reads {VERSION}")
+        with conn:
+            conn.executescript(SCHEMA)
+            conn.execute(f"PRAGMA user_version = {VERSION}")
+
+    def _conn(self) -> sqlite3.Connection:
+        """One connection per thread: the API's threads put, the worker's thread leases."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            self._local.conn = conn
+        return conn
+
+    def put(self, job: NewJob) -> int:
+        now = time.time()
+        cursor = self._conn().execute(
+            "INSERT INTO jobs (run_id, project_id, meta, body, created_at, available_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (job.run_id, job.project_id, json.dumps(job.meta), job.body, now, now),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def lease(self, owner: str, visibility_s: float) -> Job | None:
+        now = time.time()
+        row = (
+            self._conn()
+            .execute(
+                "UPDATE jobs SET state = 'leased', owner = ?, attempts = attempts + 1, available_at = ?"
+                " WHERE id = (SELECT id FROM jobs WHERE state IN ('ready', 'leased') AND available_at <= ?"
+                " ORDER BY available_at, id LIMIT 1)"
+                " RETURNING id, run_id, project_id, meta, body, attempts",
+                (owner, now + visibility_s, now),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        job_id, run_id, project_id, meta, body, attempts = row
+        return Job(run_id, project_id, json.loads(meta), body, job_id, attempts)
+
+    def ack(self, job_id: int) -> None:
+        self._conn().execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    def release(self, job_id: int, delay_s: float) -> None:
+        """Give a job back without counting the attempt (the store was down: not the job's fault)."""
+        self._conn().execute(
+            "UPDATE jobs SET state = 'ready', owner = NULL, attempts = attempts - 1, available_at = ? WHERE id = ?",
+            (time.time() + delay_s, job_id),
+        )
+
+    def fail(self, job_id: int, error: str, delay_s: float, dead: bool) -> None:
+        self._conn().execute(
+            "UPDATE jobs SET state = ?, owner = NULL, last_error = ?, available_at = ? WHERE id = ?",
+            ("dead" if dead else "ready", error[:2000], time.time() + delay_s, job_id),
+        )
+
+    def reclaim(self) -> int:
+        """Free at once the leases of workers of this host that are no longer running (killed, crashed)."""
+        host = socket.gethostname()
+        rows = self._conn().execute("SELECT id, owner FROM jobs WHERE state = 'leased'").fetchall()
+        dead = [job_id for job_id, owner in rows if _is_dead(owner, host)]
+        for job_id in dead:
+            self._conn().execute(
+                "UPDATE jobs SET state = 'ready', owner = NULL, available_at = ? WHERE id = ? AND state = 'leased'",
+                (time.time(), job_id),
+            )
+        return len(dead)
+
+    def status(self, run_id: str) -> JobInfo | None:
+        row = (
+            self._conn()
+            .execute(f"SELECT {INFO} FROM jobs WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,))
+            .fetchone()
+        )
+        return JobInfo(*row) if row else None
+
+    def jobs(self, state: str | None = None, limit: int = 100) -> list[JobInfo]:
+        where, args = ("WHERE state = ?", (state,)) if state else ("", ())
+        rows = self._conn().execute(f"SELECT {INFO} FROM jobs {where} ORDER BY id LIMIT ?", (*args, limit))
+        return [JobInfo(*row) for row in rows]
+
+    def retry(self, job_ids: list[int] | None = None) -> int:
+        """Dead jobs back to ready, with their attempts reset (all of them, or those named)."""
+        return self._on_dead("UPDATE jobs SET state = 'ready', attempts = 0, available_at = ?", job_ids, (time.time(),))
+
+    def purge(self, job_ids: list[int] | None = None) -> int:
+        return self._on_dead("DELETE FROM jobs", job_ids, ())
+
+    def _on_dead(self, statement: str, job_ids: list[int] | None, args: tuple[object, ...]) -> int:
+        if job_ids is None:
+            return self._conn().execute(f"{statement} WHERE state = 'dead'", args).rowcount
+        marks = ",".join("?" * len(job_ids))
+        return self._conn().execute(f"{statement} WHERE state = 'dead' AND id IN ({marks})", (*args, *job_ids)).rowcount
+
+    def depth(self) -> Depth:
+        by_state = dict(self._conn().execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
+        return Depth(by_state.get("ready", 0), by_state.get("leased", 0), by_state.get("dead", 0), by_state)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
+
+
+def _is_dead(owner: str | None, host: str) -> bool:
+    if not owner:
+        return True
+    owner_host, pid, _nonce = [*owner.rsplit(":", 2), "", ""][:3]
+    if owner_host != host or not pid.isdigit():
+        return False  # another machine's worker: its lease runs out on its own
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False

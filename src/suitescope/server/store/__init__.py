@@ -1,0 +1,56 @@
+"""The store: one SQLAlchemy Core schema on SQLite (the embedded default) or PostgreSQL.
+
+`open_store(url)` gives a `Store`; the verbs live in modules named for what they do (`accounts`, `writes`,
+`reads`) and take a connection, so a caller can make several of them one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Engine
+
+from suitescope.server.store import migrate
+from suitescope.server.store.engine import make_engine
+
+if TYPE_CHECKING:  # writes.py imports rollups.py, which imports this package's modules
+    from suitescope.server.reports import Report
+    from suitescope.server.store.writes import Tags
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection in a transaction, committed at the end of the block (rolled back on an exception)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def write_report(self, report: Report, tags: Tags) -> bool:
+        from suitescope.server.store.writes import write_report
+
+        with self.begin() as conn:
+            return write_report(conn, report, tags)
+
+    def migrate(self) -> tuple[str | None, str]:
+        return migrate.upgrade(self.engine)
+
+    def check(self) -> None:
+        migrate.check(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str) -> Store:
+    """`sqlite:///path/suitescope.db` (the default) or `postgresql+psycopg://...`."""
+    return Store(make_engine(url))

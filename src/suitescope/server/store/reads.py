@@ -1,0 +1,150 @@
+"""The queries behind the read endpoints and the dashboard, each one statement on an index of tables.py."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from suitescope.server.rollups import bucket_ms, project_subject
+from suitescope.server.store.tables import projects, results, rollup_durations, rollups, runs, tests
+
+RUN_SUMMARY = [c for c in runs.c if c.name != "record"]
+DIMENSIONS = ("python_version", "python_impl", "framework", "framework_version", "os", "arch", "ci", "environment")
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    return [dict(row._mapping) for row in result]
+
+
+def list_runs(
+    conn: Connection,
+    project_id: int,
+    *,
+    branch: str | None = None,
+    environment: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Newest first (`runs_project_started`, or `runs_project_branch_started` with a branch)."""
+    query = select(*RUN_SUMMARY).where(runs.c.project_id == project_id)
+    if branch is not None:
+        query = query.where(runs.c.branch == branch)
+    if environment is not None:
+        query = query.where(runs.c.environment == environment)
+    if since is not None:
+        query = query.where(runs.c.started_at >= since)
+    if until is not None:
+        query = query.where(runs.c.started_at < until)
+    return _rows(conn.execute(query.order_by(runs.c.started_at.desc()).limit(limit)))
+
+
+def get_run(conn: Connection, run_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(runs).where(runs.c.run_id == run_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def run_results(conn: Connection, run_id: str) -> list[dict[str, Any]]:
+    """A run's results with their tests' names, in the order the run recorded them."""
+    query = (
+        select(results, tests.c.nodeid, tests.c.name, tests.c["class"], tests.c.module, tests.c.file)
+        .join(tests, tests.c.test_id == results.c.test_id)
+        .where(results.c.run_id == run_id)
+        .order_by(results.c.seq)
+    )
+    return _rows(conn.execute(query))
+
+
+def get_test(conn: Connection, test_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(tests).where(tests.c.test_id == test_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def results_of_test(conn: Connection, test_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The test's latest results, newest first, with the branch and commit of their runs."""
+    query = (
+        select(results, runs.c.branch, runs.c.commit_sha, runs.c.environment)
+        .join(runs, runs.c.run_id == results.c.run_id)
+        .where(results.c.test_id == test_id)
+        .order_by(results.c.started_at.desc(), results.c.seq.desc())
+        .limit(limit)
+    )
+    return _rows(conn.execute(query))
+
+
+def trend(conn: Connection, subject: str, since: str | None, until: str | None, monthly: bool) -> list[dict[str, Any]]:
+    """Rollups of one subject per day (or month), oldest first, with duration p50/p95 from the histograms."""
+    length = 7 if monthly else 10
+    where = [rollups.c.subject == subject, func.length(rollups.c.period) == length]
+    if since is not None:
+        where.append(rollups.c.period >= since[:length])
+    if until is not None:
+        where.append(rollups.c.period <= until[:length])
+    points = _rows(conn.execute(select(rollups).where(*where).order_by(rollups.c.period)))
+    histograms = _histograms(conn, subject, [p["period"] for p in points])
+    for point in points:
+        hist = histograms.get(point["period"], [])
+        point["duration_p50_ms"] = percentile(hist, 0.50)
+        point["duration_p95_ms"] = percentile(hist, 0.95)
+        point["duration_avg_ms"] = point["duration_ms"] / point["runs"] if point["runs"] else None
+        del point["subject"]
+    return points
+
+
+def _histograms(conn: Connection, subject: str, periods: list[str]) -> dict[str, list[tuple[int, int]]]:
+    if not periods:
+        return {}
+    d = rollup_durations.c
+    query = select(d.period, d.bucket, d["count"]).where(d.subject == subject, d.period.in_(periods)).order_by(d.bucket)
+    found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for period, bucket, count in conn.execute(query):
+        found[period].append((bucket, count))
+    return found
+
+
+def percentile(histogram: list[tuple[int, int]], q: float) -> float | None:
+    """The q-th percentile of a bucket histogram sorted by bucket (nearest rank, the bucket's middle)."""
+    total = sum(count for _bucket, count in histogram)
+    if not total:
+        return None
+    rank = max(1, round(q * total + 0.4999))
+    seen = 0
+    for bucket, count in histogram:
+        seen += count
+        if seen >= rank:
+            return round(bucket_ms(bucket), 3)
+    return round(bucket_ms(histogram[-1][0]), 3)
+
+
+def project_trend(
+    conn: Connection, project_id: int, since: str | None, until: str | None, monthly: bool
+) -> list[dict[str, Any]]:
+    return trend(conn, project_subject(project_id), since, until, monthly)
+
+
+def environments(
+    conn: Connection,
+    dimension: str,
+    project_id: int | None,
+    since: str | None,
+    until: str | None,
+    monthly: bool,
+) -> list[dict[str, Any]]:
+    """Runs per period and value of one environment dimension, for one project or across the ecosystem
+    (public and anonymous projects: anonymous ones are counted, never listed)."""
+    column = runs.c[dimension]
+    period = func.substr(runs.c.started_at, 1, 7 if monthly else 10)
+    query = select(period.label("period"), column.label("value"), func.count().label("runs"))
+    if project_id is not None:
+        query = query.where(runs.c.project_id == project_id)
+    else:
+        query = query.join(projects, projects.c.id == runs.c.project_id).where(
+            or_(projects.c.public, projects.c.anonymous)
+        )
+    if since is not None:
+        query = query.where(runs.c.started_at >= since)
+    if until is not None:
+        query = query.where(runs.c.started_at < until)
+    return _rows(conn.execute(query.group_by(period, column).order_by(period, column)))

@@ -1,0 +1,113 @@
+"""The worker: lease a job, store its report, acknowledge it. At least once in delivery, once in effect.
+
+A job that fails is retried with exponential backoff and, after `max_attempts`, moved to the dead-letter list
+(`suitescope queue ls --dead`). When the *store* is unreachable the job is not at fault: it goes back to the
+queue without using an attempt, and the backlog drains once the store answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from suitescope.server.body import gunzip
+from suitescope.server.metrics import Metrics
+from suitescope.server.queue import Job, Queue
+from suitescope.server.queue.sqlite import owner_id
+from suitescope.server.reports import parse_report
+from suitescope.server.store import Store
+from suitescope.server.store.writes import Tags
+
+log = logging.getLogger("suitescope.worker")
+
+
+@dataclass(frozen=True)
+class WorkerPolicy:
+    visibility_s: float = 300.0  # a lease longer than any report takes to store
+    max_attempts: int = 5
+    backoff_s: float = 2.0  # first retry after 2 s, then 4, 8, ... up to max_backoff_s
+    max_backoff_s: float = 300.0
+    idle_s: float = 0.2  # pause when the queue is empty
+
+
+class Worker:
+    def __init__(self, queue: Queue, store: Store, metrics: Metrics, policy: WorkerPolicy | None = None) -> None:
+        self.queue = queue
+        self.store = store
+        self.metrics = metrics
+        self.policy = policy or WorkerPolicy()
+        self.owner = owner_id()
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until `stop` is set; the job in hand is finished first (a graceful stop loses nothing)."""
+        self.queue.reclaim()
+        while not stop.is_set():
+            if not self.run_once():
+                stop.wait(self.policy.idle_s)
+
+    def drain(self) -> int:
+        """Process every job available now; how many were handled (tests and `suitescope worker --once`)."""
+        handled = 0
+        while self.run_once():
+            handled += 1
+        return handled
+
+    def run_once(self) -> bool:
+        job = self.queue.lease(self.owner, self.policy.visibility_s)
+        if job is None:
+            return False
+        try:
+            self.process(job)
+        except (OperationalError, DBAPIError) as exc:
+            if not _is_unavailable(exc):
+                self._failed(job, exc)
+                return True
+            self.metrics.add("suitescope_store_unavailable_total")
+            log.warning("store unavailable, job %s of run %s goes back to the queue: %s", job.id, job.run_id, exc)
+            self.queue.release(job.id, self._backoff(1))
+            return False  # pause before the next lease: the store is down for every job
+        except Exception as exc:  # a bug or a report the store cannot take: retried, then dead-lettered
+            self._failed(job, exc)
+        return True
+
+    def process(self, job: Job) -> None:
+        meta = job.meta
+        data = gunzip(job.body, 1 << 34) if meta["encoding"] == "gzip" else job.body
+        report = parse_report(data, meta["content_type"])
+        stored = self.store.write_report(report, Tags(**meta["tags"]))
+        self.queue.ack(job.id)
+        if stored:
+            self.metrics.add("suitescope_reports_stored_total")
+            self.metrics.add("suitescope_results_stored_total", len(report.tests))
+        else:
+            self.metrics.add("suitescope_reports_duplicate_total")
+        log.info("run %s %s (%d results)", job.run_id, "stored" if stored else "already stored", len(report.tests))
+
+    def _failed(self, job: Job, exc: Exception) -> None:
+        dead = job.attempts >= self.policy.max_attempts
+        self.metrics.add("suitescope_job_failures_total")
+        log.error(
+            "job %s of run %s failed (attempt %d%s): %r",
+            job.id,
+            job.run_id,
+            job.attempts,
+            ", dead-lettered" if dead else "",
+            exc,
+        )
+        self.queue.fail(job.id, f"{type(exc).__name__}: {exc}", self._backoff(job.attempts), dead)
+
+    def _backoff(self, attempts: int) -> float:
+        return float(min(self.policy.backoff_s * 2 ** max(attempts - 1, 0), self.policy.max_backoff_s))
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    """The database is down or busy (connection refused or lost, locked), as opposed to a bad statement."""
+    if exc.connection_invalidated:
+        return True
+    text = str(exc.orig).lower()
+    return isinstance(exc, OperationalError) and any(
+        word in text for word in ("connection", "locked", "unable to open", "server closed", "disk i/o", "timeout")
+    )

@@ -1,0 +1,87 @@
+"""The queue and the worker: retries, dead letters, a store that is down, leases of a dead worker."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from typing import Any
+
+from suitescope.server.queue import NewJob
+from suitescope.server.store import Store
+from suitescope.server.store.engine import make_engine
+from suitescope.server.worker import Worker, WorkerPolicy
+from tests.server.conftest import Server
+
+
+def stored_runs(server: Server) -> int:
+    with server.state.store.read() as conn:
+        count: int = conn.exec_driver_sql("SELECT count(*) FROM runs").scalar_one()
+    return count
+
+
+def test_while_the_store_is_down_jobs_wait_and_drain_when_it_returns(server: Server) -> None:
+    run, _tests = server.send()
+    path = server.state.settings.database.removeprefix("sqlite:///")
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")  # the store is unusable: every write gets "database is locked"
+    impatient = Store(make_engine(server.state.settings.database, busy_timeout_ms=50))
+    worker = Worker(server.state.queue, impatient, server.state.metrics, WorkerPolicy(backoff_s=0, idle_s=0))
+    for _ in range(3):
+        assert worker.run_once() is False  # put back: the store's fault, not the job's
+    job = server.state.queue.status(run["run_id"])
+    assert job is not None and job.state == "ready" and job.attempts == 0  # no attempt used up
+    assert server.state.metrics.value("suitescope_store_unavailable_total") == 3
+    locker.execute("ROLLBACK")
+    assert worker.drain() == 1
+    assert stored_runs(server) == 1 and server.state.queue.depth().by_state == {}
+
+
+def test_a_job_that_keeps_failing_is_dead_lettered_then_retried(server: Server) -> None:
+    queue = server.state.queue
+    meta = {
+        "tags": {"project_id": 1, "project": "acme/shop"},
+        "content_type": "application/x-ndjson",
+        "encoding": "gzip",
+    }
+    queue.put(NewJob("broken-run", 1, meta, b"not gzip at all"))
+    server.drain()  # policy of the fixture: 2 attempts, no backoff
+    (dead,) = queue.jobs("dead")
+    assert dead.run_id == "broken-run" and dead.attempts == 2 and "gzip" in (dead.last_error or "")
+    status = server.client.get("/api/v1/reports/broken-run", headers=server.auth("ingest")).json()
+    assert status["state"] == "dead" and status["error"]
+    assert queue.retry() == 1
+    assert queue.jobs("ready")[0].attempts == 0
+    server.drain()
+    assert queue.purge() == 1 and queue.depth().by_state == {}
+
+
+def test_leases_of_a_killed_worker_on_this_host_are_reclaimed_at_once(server: Server) -> None:
+    server.send()
+    queue = server.state.queue
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_owner = f"{__import__('socket').gethostname()}:{child.stdout.strip()}:abcd"  # a pid that has exited
+    job = queue.lease(dead_owner, visibility_s=3600)
+    assert job is not None and queue.lease("someone-else", 3600) is None  # leased for an hour
+    assert queue.reclaim() == 1
+    assert server.drain() == 1
+    assert stored_runs(server) == 1
+
+
+def test_an_expired_lease_is_leased_again(server: Server) -> None:
+    server.send()
+    queue = server.state.queue
+    first = queue.lease("host:1:a", visibility_s=-1)  # already expired
+    second = queue.lease("host:2:b", visibility_s=60)
+    assert first is not None and second is not None and first.id == second.id and second.attempts == 2
+
+
+def test_metrics_and_health(server: Server) -> None:
+    server.send()
+    text = server.client.get("/metrics").text
+    assert 'suitescope_reports_accepted_total{source="suitescope"} 1' in text
+    assert 'suitescope_queue_jobs{state="ready"} 1' in text
+    server.client.get("/api/v1/runs", params={"project": "nope"})
+    assert 'suitescope_http_errors_total{status="404"} 1' in server.client.get("/metrics").text
+    health: dict[str, Any] = server.client.get("/healthz").json()
+    assert health["status"] == "ok" and health["queue"] == {"ready": 1}
