@@ -180,8 +180,8 @@ def test_cli_tokens_projects_queue_and_migrate(data_dir: Path) -> None:
         assert result.exit_code == code, result.output
         return result.output
 
-    assert "schema empty -> 0001" in invoke("migrate")
-    assert "schema 0001 -> 0001" in invoke("migrate")  # again: nothing to do, and says so
+    assert "schema empty -> 0002" in invoke("migrate")
+    assert "schema 0002 -> 0002" in invoke("migrate")  # again: nothing to do, and says so
     token = make_token(data_dir, "--scope", "admin")
     assert token.startswith("sst_") and len(token) > 40
     listed = invoke("token", "ls")

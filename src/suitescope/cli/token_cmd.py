@@ -87,6 +87,26 @@ def project_create(settings: ServerSettings, name: str, public: bool) -> None:
     click.echo(f"project {made.name}: {'public' if made.public else 'private'}")
 
 
+@project.command("webhook")
+@server_options
+@click.argument("name")
+def project_webhook(settings: ServerSettings, name: str) -> None:
+    """Make a new secret for project NAME's GitHub webhook and print it, once (the old one stops working).
+
+    On GitHub: Settings > Webhooks > Add webhook; payload URL https://YOUR-SERVER/api/v1/hooks/github?project=NAME,
+    content type application/json, this secret, and the "Releases" event.
+    """
+    from suitescope.server.store.accounts import find_project, set_webhook_secret
+
+    with _store(settings).begin() as conn:
+        found = find_project(conn, name)
+        if found is None:
+            raise click.ClickException(f"no project {name!r}: create it with `suitescope project create {name}`")
+        secret = set_webhook_secret(conn, found.id)
+    click.echo(secret)
+    click.echo(f"webhook secret for {name}: shown once, paste it into GitHub now.", err=True)
+
+
 def _store(settings: ServerSettings):  # type: ignore[no-untyped-def]
     from suitescope.server.store import open_store
     from suitescope.server.store.migrate import StoreVersionError

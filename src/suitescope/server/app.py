@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from suitescope import __version__
-from suitescope.server import errors, ingest, reads
+from suitescope.server import errors, hooks, ingest, reads
 from suitescope.server.metrics import Metrics, exposition
 from suitescope.server.queue import open_queue
 from suitescope.server.ratelimit import RateLimiter
@@ -60,6 +60,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     errors.install(app)
     app.include_router(ingest.router)
     app.include_router(reads.router)
+    app.include_router(hooks.router)
     app.add_api_route("/healthz", _health(state), methods=["GET"], tags=["operations"], summary="Liveness and depth")
     app.add_api_route(
         "/metrics", _metrics(state), methods=["GET"], tags=["operations"], response_class=PlainTextResponse

@@ -25,3 +25,11 @@ def parse_iso(text: str) -> datetime:
 
 def normalise(text: str) -> str:
     return iso(parse_iso(text))
+
+
+def is_time(value: object) -> bool:
+    try:
+        parse_iso(str(value))
+    except ValueError:
+        return False
+    return True

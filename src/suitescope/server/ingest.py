@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from suitescope.server.auth import Caller, caller, project_for_write
 from suitescope.server.body import Body, read_body
+from suitescope.server.clock import is_time
 from suitescope.server.errors import ApiError
+from suitescope.server.junit import JunitTags, parse_junit
 from suitescope.server.queue import NewJob
-from suitescope.server.reports import Report, media_type, read_report
+from suitescope.server.reports import JSON_TYPE, Report, media_type, read_report
 from suitescope.server.responses import Json
 from suitescope.server.store.tables import runs
 from suitescope.server.store.writes import Tags
@@ -45,6 +48,46 @@ async def post_run(
     report = await run_in_threadpool(read_report, body.data, kind, who.state.settings.limits)
     tags = Tags(target.id, target.name, "suitescope", environment, branch, commit)
     return await enqueue(request, who, report, tags, body, kind)
+
+
+XML_TYPES = frozenset({"application/xml", "text/xml", "application/junit+xml"})
+
+
+@router.post("/junit", status_code=202, summary="Send a JUnit XML file, from any language's test tool")
+async def post_junit(
+    request: Request,
+    who: Annotated[Caller, Depends(caller)],
+    project: Label = None,
+    environment: Label = None,
+    branch: Label = None,
+    commit: Label = None,
+    framework: Label = None,
+    framework_version: Label = None,
+    started: Annotated[
+        str | None, Query(description="when the run started (ISO 8601), if the XML has no timestamp")
+    ] = None,
+) -> Json:
+    """Queue a JUnit XML report (pytest, Maven Surefire with its flaky and rerun failures, Jest, gotestsum...)
+    as one run. `branch`, `commit` and `environment` label it; the framework is recognised from the XML unless
+    named. Answers 202 with the run_id the server gave it."""
+    target = project_for_write(who, project)
+    kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if kind not in XML_TYPES:
+        raise ApiError(
+            415,
+            f"Content-Type {kind or '(none)'!r} is not supported here",
+            [{"loc": ["header", "content-type"], "msg": "send the JUnit file as application/xml"}],
+        )
+    if started is not None and not is_time(started):
+        raise ApiError(422, "started is not a time", [{"loc": ["query", "started"], "msg": "use ISO 8601"}])
+    body = await read_body(request, who.state.settings.limits)
+    report = await run_in_threadpool(parse_junit, body.data, JunitTags(framework, framework_version, started))
+    if len(report.tests) > who.state.settings.limits.max_records:
+        raise ApiError(413, "the report has too many test cases", [{"loc": ["body"], "msg": "split the file"}])
+    converted = orjson.dumps({"run": report.run, "tests": report.tests})
+    await run_in_threadpool(read_report, converted, JSON_TYPE, who.state.settings.limits)  # ours must be valid too
+    tags = Tags(target.id, target.name, "junit", environment, branch, commit)
+    return await enqueue(request, who, report, tags, Body(converted, "identity", converted), JSON_TYPE)
 
 
 async def enqueue(request: Request, who: Caller, report: Report, tags: Tags, body: Body, kind: str) -> Json:

@@ -15,7 +15,7 @@ import orjson
 
 from suitescope.schema.codec import SchemaVersionError, check_version, upgrade
 from suitescope.server.body import Limits
-from suitescope.server.clock import parse_iso
+from suitescope.server.clock import is_time
 from suitescope.server.errors import ApiError, Detail
 from suitescope.server.validation import MAX_ERRORS, ValidationError, adapter, errors_of
 
@@ -146,7 +146,7 @@ def _assemble(records: list[Located]) -> Report:
             422, "the run_id is not valid", [{"loc": [*loc, "run_id"], "msg": "1-64 of A-Z a-z 0-9 . _ : -"}]
         )
     for key in ("started", "finished"):
-        if run.get(key) is not None and not _is_time(run[key]):
+        if run.get(key) is not None and not is_time(run[key]):
             raise ApiError(
                 422, f"the run's {key} is not a time", [{"loc": [*loc, key], "msg": "expected ISO 8601 UTC"}]
             )
@@ -162,11 +162,3 @@ def _assemble(records: list[Located]) -> Report:
             ],
         )
     return Report(upgrade(run), tests)
-
-
-def _is_time(value: object) -> bool:
-    try:
-        parse_iso(str(value))
-    except ValueError:
-        return False
-    return True

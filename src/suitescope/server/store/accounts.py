@@ -129,3 +129,15 @@ def revoke_token(conn: Connection, token_id: int) -> bool:
 
 def touch_token(conn: Connection, token_id: int) -> None:
     conn.execute(update(tokens).where(tokens.c.id == token_id).values(last_used_at=now_iso()))
+
+
+def set_webhook_secret(conn: Connection, project_id: int) -> str:
+    """A new secret for the project's GitHub webhook (the old one stops working)."""
+    secret = secrets.token_hex(32)
+    conn.execute(update(projects).where(projects.c.id == project_id).values(webhook_secret=secret))
+    return secret
+
+
+def webhook_secret(conn: Connection, project_id: int) -> str | None:
+    value = conn.execute(select(projects.c.webhook_secret).where(projects.c.id == project_id)).scalar_one_or_none()
+    return str(value) if value else None

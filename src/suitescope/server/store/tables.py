@@ -38,6 +38,8 @@ projects = Table(
     # A project named by a keyed hash (the collector's anonymous mode): counted in ecosystem views, never listed.
     Column("anonymous", Boolean, nullable=False, default=False),
     Column("created_at", String(32), nullable=False),
+    # The shared secret GitHub signs this project's webhooks with (HMAC needs it as is, so it is not hashed).
+    Column("webhook_secret", String(100), nullable=True),
 )
 
 tokens = Table(

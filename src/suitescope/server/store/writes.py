@@ -84,12 +84,13 @@ def run_row(report: Report, tags: Tags, started: str) -> dict[str, Any]:
         "db_queries": (run.get("effects") or {}).get("db_queries"),
         "peak_rss_kb": run["memory"].get("peak_rss_kb"),
         "coverage_pct": coverage["percent"] if coverage else None,
-        "python_version": ".".join(env["python"]["version"].split(".")[:2]),
-        "python_impl": env["python"]["implementation"],
+        # A JUnit report knows no Python, OS or arch: unknown stays None, never an empty value in breakdowns.
+        "python_version": ".".join(env["python"]["version"].split(".")[:2]) or None,
+        "python_impl": env["python"]["implementation"] or None,
         "framework": framework["name"],
         "framework_version": framework.get("version"),
-        "os": env["os"]["name"],
-        "arch": env["arch"],
+        "os": env["os"]["name"] or None,
+        "arch": env["arch"] or None,
         "ci": ci.get("provider") if ci else None,
         "record": run,
     }
