@@ -28,7 +28,7 @@ def test_while_the_store_is_down_jobs_wait_and_drain_when_it_returns(server: Ser
     impatient = Store(make_engine(server.state.settings.database, busy_timeout_ms=50))
     worker = Worker(server.state.queue, impatient, server.state.metrics, WorkerPolicy(backoff_s=0, idle_s=0))
     for _ in range(3):
-        assert worker.run_once() is False  # put back: the store's fault, not the job's
+        assert worker.run_once() == 0  # put back: the store's fault, not the job's
     job = server.state.queue.status(run["run_id"])
     assert job is not None and job.state == "ready" and job.attempts == 0  # no attempt used up
     assert server.state.metrics.value("suitescope_store_unavailable_total") == 3
@@ -85,3 +85,24 @@ def test_metrics_and_health(server: Server) -> None:
     assert 'suitescope_http_errors_total{status="404"} 1' in server.client.get("/metrics").text
     health: dict[str, Any] = server.client.get("/healthz").json()
     assert health["status"] == "ok" and health["queue"] == {"ready": 1}
+
+
+def test_one_bad_job_in_a_batch_does_not_hold_back_the_others(server: Server) -> None:
+    good, _ = server.send()
+    bad_run, _ = server.send()
+    queue = server.state.queue
+    job = queue.status(bad_run["run_id"])
+    assert job is not None
+    with sqlite3.connect(server.state.settings.queue.removeprefix("sqlite:///")) as conn:  # a project that is gone
+        conn.execute(
+            "UPDATE jobs SET meta = replace(meta, '\"project_id\": 1', '\"project_id\": 999') WHERE id = ?", (job.id,)
+        )
+    worker = Worker(queue, server.state.store, server.state.metrics, WorkerPolicy(backoff_s=0, max_attempts=1))
+    assert worker.run_once() == 2  # one batch of both
+    assert stored_runs(server) == 1
+    (dead,) = queue.jobs("dead")
+    assert dead.run_id == bad_run["run_id"] and "FOREIGN KEY" in (dead.last_error or "")
+    assert (
+        server.client.get(f"/api/v1/reports/{good['run_id']}", headers=server.auth("ingest")).json()["state"]
+        == "stored"
+    )

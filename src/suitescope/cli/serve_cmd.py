@@ -63,6 +63,7 @@ def serve(
 
     from suitescope.server import logs
     from suitescope.server.app import create_app
+    from suitescope.server.process import tune_gc
 
     settings = dataclasses.replace(
         settings,
@@ -73,9 +74,9 @@ def serve(
     )
     logs.configure(log_level)
     _migrate(settings, quiet=True)
-    uvicorn.run(
-        create_app(settings), host=host, port=port, log_config=None, access_log=True, timeout_graceful_shutdown=10
-    )
+    app = create_app(settings)
+    tune_gc()
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=True, timeout_graceful_shutdown=10)
 
 
 @click.command()
@@ -85,6 +86,7 @@ def worker(settings: ServerSettings, once: bool) -> None:
     """Run a worker: store the reports the API queued. Any number can run beside `serve --no-worker`."""
     from suitescope.server import logs
     from suitescope.server.metrics import Metrics
+    from suitescope.server.process import tune_gc
     from suitescope.server.queue import open_queue
     from suitescope.server.store import open_store
     from suitescope.server.worker import Worker
@@ -93,6 +95,7 @@ def worker(settings: ServerSettings, once: bool) -> None:
     store = open_store(settings.database)
     store.check()
     work = Worker(open_queue(settings.queue), store, Metrics(), settings.worker_policy)
+    tune_gc()
     if once:
         click.echo(f"{work.drain()} jobs processed")
         return

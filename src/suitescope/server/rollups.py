@@ -1,9 +1,11 @@
-"""Daily and monthly aggregates, folded in as each run is stored, and the retention that deletes raw rows.
+"""Daily and monthly aggregates, and the retention that deletes raw rows once they are folded in.
 
-Because a run is folded into its day and its month in the transaction that stores it, trends read from rollups
-are the same before and after retention deletes the run's raw results: nothing is folded twice or lost.
-Subjects are tests (by test_id) and projects (`p:<id>`, one row per run). Durations go into log-bucket
-histograms (2% wide), so percentiles of a day, a month or any range of them come from added-up counts.
+A run is folded into the rollups of its day in the transaction that stores it, so trends read from rollups are
+the same before and after retention deletes its raw results: nothing is folded twice or lost. Days older than
+the daily window are folded into their month (added up, then deleted, in one transaction), so a month's
+figures are the sum of its rows, whether days or the month itself. Subjects are tests (by test_id) and
+projects (`p:<id>`, one count per run). Durations go into log-bucket histograms (2% wide): percentiles of a day,
+a month or any range come from added-up bucket counts, exactly as if computed from the histogram of every run.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import Connection, and_, case, delete, func, literal, not_, or_,
 
 from suitescope.server.clock import days_ago
 from suitescope.server.store.dialect import upsert
-from suitescope.server.store.tables import network, queries, results, rollup_durations, rollups
+from suitescope.server.store.tables import network, queries, results, rollup_durations, rollups, runs
 
 _LOG_STEP = math.log(1.02)  # duration histogram buckets are 2% wide
 
@@ -35,36 +37,20 @@ ADDED = ["runs", *STATUSES, "duration_ms", "tests", "assertions", "db_queries"]
 LARGEST = ["duration_max_ms", "rss_peak_kb"]
 
 
-def periods(started_at: str) -> tuple[str, str]:
-    """The day and the month a run falls in (its start, UTC)."""
-    return started_at[:10], started_at[:7]
-
-
 def project_subject(project_id: int) -> str:
     return f"p:{project_id}"
 
 
 def fold_run(conn: Connection, run_id: str, run: dict[str, Any]) -> None:
-    """Add a stored run to the rollups of its day and month: each final test result, and the run itself."""
-    for period in periods(run["started_at"]):
-        conn.execute(upsert(conn, rollups, ["subject", "period"], ADDED, LARGEST, _tests_select(run_id, period)))
-        conn.execute(
-            upsert(
-                conn, rollup_durations, ["subject", "period", "bucket"], ["count"], [], _buckets_select(run_id, period)
-            )
-        )
-        conn.execute(upsert(conn, rollups, ["subject", "period"], ADDED, LARGEST), [_run_values(run, period)])
-        conn.execute(
-            upsert(conn, rollup_durations, ["subject", "period", "bucket"], ["count"], []),
-            [
-                {
-                    "subject": project_subject(run["project_id"]),
-                    "period": period,
-                    "bucket": duration_bucket(_wall(run)),
-                    "count": 1,
-                }
-            ],
-        )
+    """Add a stored run to the rollups of its day (UTC): each final test result, and the run itself."""
+    day = run["started_at"][:10]
+    keys, bucket_keys = ["subject", "period"], ["subject", "period", "bucket"]
+    conn.execute(upsert(conn, rollups, keys, ADDED, LARGEST, _tests_select(run_id, day)))
+    conn.execute(upsert(conn, rollup_durations, bucket_keys, ["count"], [], _buckets_select(run_id, day)))
+    conn.execute(upsert(conn, rollups, keys, ADDED, LARGEST), [_run_values(run, day)])
+    subject = project_subject(run["project_id"])
+    bucket = {"subject": subject, "period": day, "bucket": duration_bucket(_wall(run)), "count": 1}
+    conn.execute(upsert(conn, rollup_durations, bucket_keys, ["count"], []), [bucket])
 
 
 def _wall(run: dict[str, Any]) -> float:
@@ -127,7 +113,7 @@ def _run_values(run: dict[str, Any], period: str) -> dict[str, Any]:
 class Retention:
     days: float = 90  # raw results, queries and network calls
     failure_days: float = 365  # failed/errored results and flaky evidence (retried attempts)
-    daily_rollup_days: float = 800  # daily rollups; monthly ones are kept for ever
+    daily_rollup_days: float = 400  # daily rollups; older days are folded into their month, kept for ever
 
 
 @dataclass
@@ -135,26 +121,46 @@ class Deleted:
     results: int = 0
     queries: int = 0
     network: int = 0
-    daily_rollups: int = 0
+    days_folded: int = 0
 
 
 def apply_retention(conn: Connection, policy: Retention) -> Deleted:
-    """Delete raw rows past their window. Their runs were folded into rollups when stored, so no trend moves."""
-    cutoff, failure_cutoff = days_ago(policy.days), days_ago(policy.failure_days)
+    """Delete raw rows past their window, and fold old days into months. Runs were folded into rollups when
+    stored, so no trend moves; the runs themselves are small and kept, so no run count moves either."""
     deleted = Deleted()
-    deleted.queries = conn.execute(delete(queries).where(queries.c.started_at < cutoff)).rowcount
-    deleted.network = conn.execute(delete(network).where(network.c.started_at < cutoff)).rowcount
+    old_runs = select(runs.c.run_id).where(runs.c.started_at < days_ago(policy.days))
+    deleted.queries = conn.execute(delete(queries).where(queries.c.run_id.in_(old_runs))).rowcount
+    deleted.network = conn.execute(delete(network).where(network.c.run_id.in_(old_runs))).rowcount
     r = results.c
     evidence = or_(r.status.in_(("failed", "error")), r.attempt > 1, not_(r.final))
+    past_evidence = select(runs.c.run_id).where(runs.c.started_at < days_ago(policy.failure_days))
     deleted.results = conn.execute(
-        delete(results).where(r.started_at < cutoff, or_(not_(evidence), r.started_at < failure_cutoff))
+        delete(results).where(r.run_id.in_(old_runs), or_(not_(evidence), r.run_id.in_(past_evidence)))
     ).rowcount
-    day_cutoff = days_ago(policy.daily_rollup_days)[:10]
-    daily_old = and_(func.length(rollups.c.period) == 10, rollups.c.period < day_cutoff)
-    deleted.daily_rollups = conn.execute(delete(rollups).where(daily_old)).rowcount
-    conn.execute(
-        delete(rollup_durations).where(
-            func.length(rollup_durations.c.period) == 10, rollup_durations.c.period < day_cutoff
-        )
-    )
+    deleted.days_folded = fold_days(conn, days_ago(policy.daily_rollup_days)[:7])
     return deleted
+
+
+def fold_days(conn: Connection, before_month: str) -> int:
+    """Fold the daily rollups of every month before `before_month` ("2026-11") into one row per month."""
+    old_days = and_(func.length(rollups.c.period) == 10, rollups.c.period < before_month)
+    month = func.substr(rollups.c.period, 1, 7)
+    sums = [func.sum(rollups.c[name]).label(name) for name in ADDED]
+    maxima = [func.max(rollups.c[name]).label(name) for name in LARGEST]
+    folded = (
+        select(rollups.c.subject, month.label("period"), rollups.c.project_id, *sums, *maxima)
+        .where(old_days)
+        .group_by(rollups.c.subject, month, rollups.c.project_id)
+    )
+    conn.execute(upsert(conn, rollups, ["subject", "period"], ADDED, LARGEST, folded))
+    d = rollup_durations.c
+    old_buckets = and_(func.length(d.period) == 10, d.period < before_month)
+    d_month = func.substr(d.period, 1, 7)
+    buckets = (
+        select(d.subject, d_month.label("period"), d.bucket, func.sum(d["count"]).label("count"))
+        .where(old_buckets)
+        .group_by(d.subject, d_month, d.bucket)
+    )
+    conn.execute(upsert(conn, rollup_durations, ["subject", "period", "bucket"], ["count"], [], buckets))
+    conn.execute(delete(rollup_durations).where(old_buckets))
+    return int(conn.execute(delete(rollups).where(old_days)).rowcount)

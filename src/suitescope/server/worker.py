@@ -17,7 +17,7 @@ from suitescope.server.body import gunzip
 from suitescope.server.metrics import Metrics
 from suitescope.server.queue import Job, Queue
 from suitescope.server.queue.sqlite import owner_id
-from suitescope.server.reports import parse_report
+from suitescope.server.reports import Report, parse_report
 from suitescope.server.store import Store
 from suitescope.server.store.writes import Tags
 
@@ -31,6 +31,9 @@ class WorkerPolicy:
     backoff_s: float = 2.0  # first retry after 2 s, then 4, 8, ... up to max_backoff_s
     max_backoff_s: float = 300.0
     idle_s: float = 0.2  # pause when the queue is empty
+    # Jobs stored in one transaction when there is a backlog: one commit for many runs.
+    batch_jobs: int = 16
+    batch_bytes: int = 16 * 1024 * 1024
 
 
 class Worker:
@@ -51,33 +54,69 @@ class Worker:
     def drain(self) -> int:
         """Process every job available now; how many were handled (tests and `suitescope worker --once`)."""
         handled = 0
-        while self.run_once():
-            handled += 1
+        while batch := self.run_once():
+            handled += batch
         return handled
 
-    def run_once(self) -> bool:
-        job = self.queue.lease(self.owner, self.policy.visibility_s)
-        if job is None:
-            return False
-        try:
-            self.process(job)
-        except (OperationalError, DBAPIError) as exc:
-            if not _is_unavailable(exc):
+    def run_once(self) -> int:
+        """Lease a batch of jobs and store it in one transaction; how many jobs were handled (0 when there was
+        nothing to do, or the store is down, which is a reason to pause too)."""
+        jobs = self._lease_batch()
+        if not jobs:
+            return 0
+        reports = []
+        for job in jobs:
+            try:
+                reports.append((job, self.read(job)))
+            except Exception as exc:  # a body the API accepted but this code cannot read: a bug, kept
                 self._failed(job, exc)
-                return True
-            self.metrics.add("suitescope_store_unavailable_total")
-            log.warning("store unavailable, job %s of run %s goes back to the queue: %s", job.id, job.run_id, exc)
-            self.queue.release(job.id, self._backoff(1))
-            return False  # pause before the next lease: the store is down for every job
-        except Exception as exc:  # a bug or a report the store cannot take: retried, then dead-lettered
-            self._failed(job, exc)
-        return True
+        if not reports:
+            return len(jobs)
+        try:
+            stored = self.store.write_reports([(report, tags) for _job, (report, tags) in reports])
+        except (OperationalError, DBAPIError) as exc:
+            if _is_unavailable(exc):
+                self.metrics.add("suitescope_store_unavailable_total")
+                log.warning("store unavailable, %d jobs go back to the queue: %s", len(reports), exc)
+                for job, _ in reports:
+                    self.queue.release(job.id, self._backoff(1))
+                return 0  # pause before the next lease: the store is down for every job
+            self._one_by_one(reports, exc)
+        except Exception as exc:  # a bug or a report the store cannot take: find which, retry it alone
+            self._one_by_one(reports, exc)
+        else:
+            for (job, (report, _tags)), new in zip(reports, stored, strict=True):
+                self._done(job, report, new)
+        return len(jobs)
 
-    def process(self, job: Job) -> None:
+    def _lease_batch(self) -> list[Job]:
+        jobs: list[Job] = []
+        size = 0
+        while len(jobs) < self.policy.batch_jobs and size < self.policy.batch_bytes:
+            job = self.queue.lease(self.owner, self.policy.visibility_s)
+            if job is None:
+                break
+            jobs.append(job)
+            size += len(job.body)
+        return jobs
+
+    def _one_by_one(self, reports: list[tuple[Job, tuple[Report, Tags]]], first: Exception) -> None:
+        """A batch failed as a whole: store its jobs one at a time, so only the bad one is retried."""
+        if len(reports) == 1:
+            self._failed(reports[0][0], first)
+            return
+        for job, (report, tags) in reports:
+            try:
+                self._done(job, report, self.store.write_reports([(report, tags)])[0])
+            except Exception as exc:
+                self._failed(job, exc)
+
+    def read(self, job: Job) -> tuple[Report, Tags]:
         meta = job.meta
         data = gunzip(job.body, 1 << 34) if meta["encoding"] == "gzip" else job.body
-        report = parse_report(data, meta["content_type"])
-        stored = self.store.write_report(report, Tags(**meta["tags"]))
+        return parse_report(data, meta["content_type"]), Tags(**meta["tags"])
+
+    def _done(self, job: Job, report: Report, stored: bool) -> None:
         self.queue.ack(job.id)
         if stored:
             self.metrics.add("suitescope_reports_stored_total")

@@ -20,9 +20,13 @@ if TYPE_CHECKING:  # writes.py imports rollups.py, which imports this package's 
     from suitescope.server.store.writes import Tags
 
 
+KNOWN_TESTS_LIMIT = 1_000_000  # test ids remembered as stored; past it the cache starts again
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._known: set[str] = set()  # test ids this process saw committed: no identity row to send again
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -36,10 +40,23 @@ class Store:
             yield conn
 
     def write_report(self, report: Report, tags: Tags) -> bool:
+        """Store a report in one transaction; False when its run was already there."""
+        return self.write_reports([(report, tags)])[0]
+
+    def write_reports(self, reports: list[tuple[Report, Tags]]) -> list[bool]:
+        """Store reports in one transaction (one commit for many runs); for each, False if already there."""
         from suitescope.server.store.writes import write_report
 
+        written = []
         with self.begin() as conn:
-            return write_report(conn, report, tags)
+            for report, tags in reports:
+                written.append(write_report(conn, report, tags, self._known))
+        if len(self._known) > KNOWN_TESTS_LIMIT:
+            self._known.clear()
+        for rows in written:  # only once committed: a rolled-back identity is not known
+            if rows is not None:
+                self._known.update(rows.identities)
+        return [rows is not None for rows in written]
 
     def migrate(self) -> tuple[str | None, str]:
         return migrate.upgrade(self.engine)

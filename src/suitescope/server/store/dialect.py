@@ -18,6 +18,24 @@ def insert_ignore(conn: Connection, table: Table) -> Any:
     return _insert(conn, table).on_conflict_do_nothing()
 
 
+def bulk_insert(
+    conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]], ignore_existing: bool = False
+) -> None:
+    """INSERT many rows given as tuples in `columns` order, straight through the driver's executemany: no
+    per-row work in Python beyond the driver's own (JSON columns take text already encoded)."""
+    if not rows:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    if ignore_existing:
+        sql += " ON CONFLICT DO NOTHING"
+    conn.exec_driver_sql(sql, rows)
+
+
 def upsert(
     conn: Connection, table: Table, keys: list[str], add: list[str], maximum: list[str], select: Any = None
 ) -> Any:

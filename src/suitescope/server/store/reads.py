@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from suitescope.server.rollups import bucket_ms, project_subject
+from suitescope.server.rollups import ADDED, LARGEST, bucket_ms, project_subject
 from suitescope.server.store.tables import projects, results, rollup_durations, rollups, runs, tests
 
 RUN_SUMMARY = [c for c in runs.c if c.name != "record"]
@@ -75,32 +75,44 @@ def results_of_test(conn: Connection, test_id: str, limit: int = 100) -> list[di
 
 
 def trend(conn: Connection, subject: str, since: str | None, until: str | None, monthly: bool) -> list[dict[str, Any]]:
-    """Rollups of one subject per day (or month), oldest first, with duration p50/p95 from the histograms."""
+    """Rollups of one subject per day (or month), oldest first, with duration p50/p95 from the histograms.
+
+    Days exist for the daily window; a month is the sum of its rows, days or the month folded from them."""
     length = 7 if monthly else 10
-    where = [rollups.c.subject == subject, func.length(rollups.c.period) == length]
+    r = rollups.c
+    period = func.substr(r.period, 1, length)
+    where = [r.subject == subject] if monthly else [r.subject == subject, func.length(r.period) == 10]
     if since is not None:
-        where.append(rollups.c.period >= since[:length])
+        where.append(r.period >= since[:length])
     if until is not None:
-        where.append(rollups.c.period <= until[:length])
-    points = _rows(conn.execute(select(rollups).where(*where).order_by(rollups.c.period)))
-    histograms = _histograms(conn, subject, [p["period"] for p in points])
+        where.append(period <= until[:length])
+    sums = [func.sum(r[name]).label(name) for name in ADDED]
+    maxima = [func.max(r[name]).label(name) for name in LARGEST]
+    query = select(period.label("period"), *sums, *maxima).where(*where).group_by(period).order_by(period)
+    points = _rows(conn.execute(query))
+    histograms = _histograms(conn, subject, length, [p["period"] for p in points])
     for point in points:
         hist = histograms.get(point["period"], [])
         point["duration_p50_ms"] = percentile(hist, 0.50)
         point["duration_p95_ms"] = percentile(hist, 0.95)
         point["duration_avg_ms"] = point["duration_ms"] / point["runs"] if point["runs"] else None
-        del point["subject"]
     return points
 
 
-def _histograms(conn: Connection, subject: str, periods: list[str]) -> dict[str, list[tuple[int, int]]]:
+def _histograms(conn: Connection, subject: str, length: int, periods: list[str]) -> dict[str, list[tuple[int, int]]]:
     if not periods:
         return {}
     d = rollup_durations.c
-    query = select(d.period, d.bucket, d["count"]).where(d.subject == subject, d.period.in_(periods)).order_by(d.bucket)
+    period = func.substr(d.period, 1, length)
+    query = (
+        select(period, d.bucket, func.sum(d["count"]))
+        .where(d.subject == subject, d.period >= periods[0], period <= periods[-1])
+        .group_by(period, d.bucket)
+        .order_by(period, d.bucket)
+    )
     found: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for period, bucket, count in conn.execute(query):
-        found[period].append((bucket, count))
+    for key, bucket, count in conn.execute(query):
+        found[key].append((bucket, int(count)))
     return found
 
 

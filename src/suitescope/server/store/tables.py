@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -148,8 +149,15 @@ results = Table(
     Column("reason", Text, nullable=True),
     Column("extra", JSON, nullable=True),  # params, markers, N+1 findings: shown, never filtered on
     Index("results_test_started", "test_id", "started_at"),
-    Index("results_project_fingerprint", "project_id", "fingerprint"),
-    Index("results_started", "started_at"),
+    # Failures only (a few percent of rows): every index on this table costs each insert. Retention finds old
+    # rows through their runs (runs_started), so no index on started_at alone.
+    Index(
+        "results_project_fingerprint",
+        "project_id",
+        "fingerprint",
+        sqlite_where=text("fingerprint IS NOT NULL"),
+        postgresql_where=text("fingerprint IS NOT NULL"),
+    ),
 )
 
 queries = Table(
@@ -206,7 +214,9 @@ annotation_table = Table(  # not `annotations`: that name is taken by `from __fu
     Index("annotations_project_at", "project_id", "at"),
 )
 
-# Aggregates by subject (a test, or a whole project's runs) and period (a day "2026-11-22", or a month "2026-11").
+# Aggregates by subject (a test, or a whole project's runs) and period: a day ("2026-11-22") as runs are stored;
+# days older than the daily window are folded into their month ("2026-11") by retention. A month's figures are
+# the sum of its rows, whichever of the two kinds they are (never both for the same day).
 rollups = Table(
     "rollups",
     metadata,

@@ -1,8 +1,8 @@
 """the first schema: projects, tokens, runs, tests, results, queries, network, annotations, rollups
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-23 00:48:38.825170
+Revises: (none)
+Create Date: 2026-11-23 01:09:17.601234
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("public", sa.Boolean(), nullable=False),
         sa.Column("anonymous", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("webhook_secret", sa.String(length=100), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
     )
@@ -98,8 +99,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_id", "seq"),
     )
     with op.batch_alter_table("results", schema=None) as batch_op:
-        batch_op.create_index("results_project_fingerprint", ["project_id", "fingerprint"], unique=False)
-        batch_op.create_index("results_started", ["started_at"], unique=False)
+        batch_op.create_index(
+            "results_project_fingerprint",
+            ["project_id", "fingerprint"],
+            unique=False,
+            sqlite_where=sa.text("fingerprint IS NOT NULL"),
+            postgresql_where=sa.text("fingerprint IS NOT NULL"),
+        )
         batch_op.create_index("results_test_started", ["test_id", "started_at"], unique=False)
 
     op.create_table(
@@ -265,8 +271,11 @@ def downgrade() -> None:
     op.drop_table("rollup_durations")
     with op.batch_alter_table("results", schema=None) as batch_op:
         batch_op.drop_index("results_test_started")
-        batch_op.drop_index("results_started")
-        batch_op.drop_index("results_project_fingerprint")
+        batch_op.drop_index(
+            "results_project_fingerprint",
+            sqlite_where=sa.text("fingerprint IS NOT NULL"),
+            postgresql_where=sa.text("fingerprint IS NOT NULL"),
+        )
 
     op.drop_table("results")
     with op.batch_alter_table("queries", schema=None) as batch_op:
