@@ -137,3 +137,67 @@ def test_retention_deletes_raw_results_and_leaves_every_trend_as_it_was(server: 
     assert len(get(server, f"/api/v1/runs/{runs[0]['run_id']}")["results"]) == 0  # the run itself stays
     assert [r["status"] for r in get(server, f"/api/v1/runs/{runs[1]['run_id']}")["results"]] == ["failed"]
     assert len(get(server, f"/api/v1/runs/{runs[3]['run_id']}")["results"]) == 3
+
+
+def test_folding_days_and_months_changes_no_trend(server: Server) -> None:
+    """Test results are folded into daily rollups once their day is over, days into months once past the daily
+    window; a test's trend reads raw results for what is not folded yet. Every view stays the same."""
+    from suitescope.server.rollups import fold_test_days, folded_through
+
+    ages = [500, 480, 40, 3, 2]
+    runs = [
+        server.send(["passed", "failed"], started=NOW - timedelta(days=age), durations=[5.0 + age, 7.0])[0]
+        for age in ages
+    ]
+    server.drain()
+    test_id = get(server, f"/api/v1/runs/{runs[0]['run_id']}")["results"][0]["test_id"]
+
+    window = (datetime.now(timezone.utc) - timedelta(days=60)).date().isoformat()  # inside every daily window
+
+    def views() -> Any:
+        return [
+            [point for point in get(server, f"/api/v1/tests/{test_id}")["trend"] if point["period"] >= window],
+            reads_trend(server, test_id, monthly=True),
+            get(server, "/api/v1/trends", project="acme/shop", period="month"),
+            get(server, "/api/v1/trends", project="acme/shop", since=window),
+        ]
+
+    before = views()
+    assert sum(point["runs"] for point in before[1]) == 5
+    with server.state.store.begin() as conn:
+        assert folded_through(conn) is None
+        assert fold_test_days(conn, (NOW - timedelta(days=3)).date().isoformat()) == 4  # a late run's day is next
+    assert views() == before
+    late, _ = server.send(["passed", "passed"], started=NOW - timedelta(days=40, hours=1))  # a day already folded
+    server.drain()
+    after_late = views()
+    assert after_late[0][-3]["runs"] == 2  # the late run was folded in as it was stored
+    assert sum(point["runs"] for point in after_late[1]) == 6  # by month: every result, the late one too
+    with server.state.store.begin() as conn:
+        apply_retention(conn, Retention(days=30, failure_days=30, daily_rollup_days=100))
+    assert views() == after_late
+    assert late["run_id"]
+
+
+def reads_trend(server: Server, test_id: str, monthly: bool) -> Any:
+    from suitescope.server.store.reads import trend
+
+    with server.state.store.read() as conn:
+        return trend(conn, test_id, None, None, monthly)
+
+
+def test_a_runs_results_filtered_ordered_and_paged(server: Server) -> None:
+    run, _ = server.send(["passed", "failed", "passed", "error", "skipped"], durations=[5.0, 1.0, 9.0, 3.0, 0.1])
+    server.drain()
+    url = f"/api/v1/runs/{run['run_id']}"
+    everything = get(server, url)
+    assert everything["results_total"] == 5 and [r["seq"] for r in everything["results"]] == [0, 1, 2, 3, 4]
+    failing = server.client.get(
+        url, params=[("status", "failed"), ("status", "error")], headers=server.auth("read")
+    ).json()
+    assert failing["results_total"] == 2 and [r["status"] for r in failing["results"]] == ["failed", "error"]
+    slowest = get(server, url, order="slowest", limit=2)
+    assert slowest["results_total"] == 5 and [r["duration_ms"] for r in slowest["results"]] == [9.0, 5.0]
+    assert [r["seq"] for r in get(server, url, limit=2, offset=3)["results"]] == [3, 4]
+    bad = server.client.get(url, params={"status": "exploded"}, headers=server.auth("read"))
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][:2] == ["query", "status"]

@@ -83,7 +83,7 @@ def test_a_report_round_trips_and_is_stored_once(store: Store) -> None:
     assert store.write_report(report, tags) is True
     assert store.write_report(report, tags) is False
     with store.read() as conn:
-        stored = reads.run_results(conn, run["run_id"])
+        _total, stored = reads.run_results(conn, run["run_id"])
         assert [r["status"] for r in stored] == ["passed", "failed", "error"]
         assert stored[0]["net_external"] == 2 and stored[1]["fingerprint"] == "fp1"
         assert conn.exec_driver_sql("SELECT count(*), sum(count) FROM queries").one() == (1, 6)

@@ -61,8 +61,8 @@ def test_leases_of_a_killed_worker_on_this_host_are_reclaimed_at_once(server: Se
     queue = server.state.queue
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_owner = f"{__import__('socket').gethostname()}:{child.stdout.strip()}:abcd"  # a pid that has exited
-    job = queue.lease(dead_owner, visibility_s=3600)
-    assert job is not None and queue.lease("someone-else", 3600) is None  # leased for an hour
+    assert len(queue.lease(dead_owner, visibility_s=3600)) == 1
+    assert queue.lease("someone-else", 3600) == []  # leased for an hour
     assert queue.reclaim() == 1
     assert server.drain() == 1
     assert stored_runs(server) == 1
@@ -71,9 +71,21 @@ def test_leases_of_a_killed_worker_on_this_host_are_reclaimed_at_once(server: Se
 def test_an_expired_lease_is_leased_again(server: Server) -> None:
     server.send()
     queue = server.state.queue
-    first = queue.lease("host:1:a", visibility_s=-1)  # already expired
-    second = queue.lease("host:2:b", visibility_s=60)
-    assert first is not None and second is not None and first.id == second.id and second.attempts == 2
+    (first,) = queue.lease("host:1:a", visibility_s=-1)  # already expired
+    (second,) = queue.lease("host:2:b", visibility_s=60)
+    assert first.id == second.id and second.attempts == 2
+
+
+def test_a_batch_lease_stops_at_its_size_in_bytes(server: Server) -> None:
+    for _ in range(4):
+        server.send()
+    queue = server.state.queue
+    size = len(queue.lease("probe:1:a", visibility_s=-1)[0].body)
+    assert len(queue.lease("host:1:a", 60, limit=10, max_bytes=2 * size + 1)) == 2
+    assert len(queue.lease("host:1:a", 60, limit=10, max_bytes=1)) == 1  # the first always, however large
+    assert len(queue.lease("host:1:a", 60, limit=10)) == 1  # the last one left
+    queue.ack([job.id for job in queue.jobs()])
+    assert queue.depth().by_state == {}
 
 
 def test_metrics_and_health(server: Server) -> None:

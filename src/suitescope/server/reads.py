@@ -11,9 +11,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from suitescope.schema.records import Status
 from suitescope.server.auth import Caller, caller, project_for_read
 from suitescope.server.clock import normalise
 from suitescope.server.errors import ApiError
+from suitescope.server.responses import Json
 from suitescope.server.store import reads
 from suitescope.server.store.accounts import create_project, list_projects, project_by_id
 
@@ -102,11 +104,23 @@ def _readable_run(who: Caller, run_id: str) -> dict[str, Any]:
 
 
 @router.get("/runs/{run_id}", summary="A run: its record, summary and test results")
-def get_run(run_id: str, who: Annotated[Caller, Depends(caller)]) -> dict[str, Any]:
+def get_run(
+    run_id: str,
+    who: Annotated[Caller, Depends(caller)],
+    status: Annotated[list[Status] | None, Query(description="only results with these statuses")] = None,
+    order: Annotated[
+        Literal["recorded", "slowest"], Query(description="as the run recorded them, or slowest first")
+    ] = "recorded",
+    limit: Annotated[int, Query(ge=1, le=20_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Json:
+    """The run record, its summary columns, and its results (a page of them: `results_total` says how many)."""
     run = _readable_run(who, run_id)
     with who.state.store.read() as conn:
-        run["results"] = reads.run_results(conn, run_id)
-    return run
+        total, found = reads.run_results(conn, run_id, list(status or ()), order == "slowest", limit, offset)
+    run["results_total"] = total
+    run["results"] = found
+    return Json(run)
 
 
 @router.get("/tests/{test_id}", summary="A test and its latest results, newest first")

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, delete, func, literal, not_, or_, select
 
 from suitescope.server.clock import days_ago
 from suitescope.server.store.dialect import upsert
-from suitescope.server.store.tables import network, queries, results, rollup_durations, rollups, runs
+from suitescope.server.store.tables import (
+    network,
+    queries,
+    results,
+    rollup_durations,
+    rollup_state,
+    rollups,
+    runs,
+)
 
 _LOG_STEP = math.log(1.02)  # duration histogram buckets are 2% wide
 
@@ -41,29 +50,70 @@ def project_subject(project_id: int) -> str:
     return f"p:{project_id}"
 
 
+FOLDED_THROUGH = "tests_folded_through"  # rollup_state key: the last day whose test results are in rollups
+
+
 def fold_run(conn: Connection, run_id: str, run: dict[str, Any]) -> None:
-    """Add a stored run to the rollups of its day (UTC): each final test result, and the run itself."""
+    """Add a stored run to the rollups of its day (UTC): the run itself always, its tests' results only when
+    their day was already folded (a late run); other days' results are folded in bulk by `fold_test_days`."""
     day = run["started_at"][:10]
     keys, bucket_keys = ["subject", "period"], ["subject", "period", "bucket"]
-    conn.execute(upsert(conn, rollups, keys, ADDED, LARGEST, _tests_select(run_id, day)))
-    conn.execute(upsert(conn, rollup_durations, bucket_keys, ["count"], [], _buckets_select(run_id, day)))
     conn.execute(upsert(conn, rollups, keys, ADDED, LARGEST), [_run_values(run, day)])
     subject = project_subject(run["project_id"])
     bucket = {"subject": subject, "period": day, "bucket": duration_bucket(_wall(run)), "count": 1}
     conn.execute(upsert(conn, rollup_durations, bucket_keys, ["count"], []), [bucket])
+    folded = folded_through(conn, lock=True)
+    if folded is not None and day <= folded:
+        _fold_results(conn, results.c.run_id == run_id, literal(day))
+
+
+def folded_through(conn: Connection, lock: bool = False) -> str | None:
+    """The last day (UTC) whose test results are all in the rollups; None before the first fold."""
+    query = select(rollup_state.c.value).where(rollup_state.c.key == FOLDED_THROUGH)
+    return conn.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+
+
+def fold_test_days(conn: Connection, through: str) -> int:
+    """Fold the test results of every day up to `through` (a day, "2026-11-22") not folded yet; how many days.
+
+    Test rollups are made per day, in bulk, once the day is over: one statement per table for all of a day's
+    results, instead of one per run as runs arrive (which measured as a third of the worker's time)."""
+    folded = folded_through(conn, lock=True)
+    if folded is not None and folded >= through:
+        return 0
+    window = [runs.c.started_at < next_day(through)]
+    if folded is not None:
+        window.append(runs.c.started_at >= next_day(folded))
+    in_window = results.c.run_id.in_(select(runs.c.run_id).where(*window))
+    days = conn.execute(select(func.count(func.distinct(func.substr(runs.c.started_at, 1, 10)))).where(*window))
+    _fold_results(conn, in_window, func.substr(results.c.started_at, 1, 10))
+    state = upsert(conn, rollup_state, ["key"], [], [], None, replace=("value",))
+    conn.execute(state, [{"key": FOLDED_THROUGH, "value": through}])
+    return int(days.scalar_one())
+
+
+def next_day(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+
+
+def _fold_results(conn: Connection, where: Any, period: Any) -> None:
+    keys, bucket_keys = ["subject", "period"], ["subject", "period", "bucket"]
+    conn.execute(upsert(conn, rollups, keys, ADDED, LARGEST, tests_select(where, period)))
+    conn.execute(upsert(conn, rollup_durations, bucket_keys, ["count"], [], buckets_select(where, period)))
 
 
 def _wall(run: dict[str, Any]) -> float:
     return float(run["duration_ms"] if run["duration_ms"] is not None else run["tests_duration_ms"])
 
 
-def _tests_select(run_id: str, period: str) -> Any:
+def tests_select(where: Any, period: Any) -> Any:
+    """Per test and day, the rollup figures of its final results selected by `where` (a run, or days)."""
     r = results.c
     counts = [func.sum(case((r.status == status, 1), else_=0)).label(status) for status in STATUSES]
     return (
         select(
             r.test_id.label("subject"),
-            literal(period).label("period"),
+            period.label("period"),
             r.project_id,
             func.count().label("runs"),
             *counts,
@@ -74,22 +124,22 @@ def _tests_select(run_id: str, period: str) -> Any:
             func.coalesce(func.sum(r.db_queries), 0).label("db_queries"),
             func.coalesce(func.max(r.rss_peak_kb), 0).label("rss_peak_kb"),
         )
-        .where(r.run_id == run_id, r.final)
-        .group_by(r.test_id, r.project_id)
+        .where(where, r.final)
+        .group_by(r.test_id, r.project_id, period)
     )
 
 
-def _buckets_select(run_id: str, period: str) -> Any:
+def buckets_select(where: Any, period: Any) -> Any:
     r = results.c
     return (
         select(
             r.test_id.label("subject"),
-            literal(period).label("period"),
+            period.label("period"),
             r.duration_bucket.label("bucket"),
             func.count().label("count"),
         )
-        .where(r.run_id == run_id, r.final)
-        .group_by(r.test_id, r.duration_bucket)
+        .where(where, r.final)
+        .group_by(r.test_id, period, r.duration_bucket)
     )
 
 
@@ -128,6 +178,7 @@ def apply_retention(conn: Connection, policy: Retention) -> Deleted:
     """Delete raw rows past their window, and fold old days into months. Runs were folded into rollups when
     stored, so no trend moves; the runs themselves are small and kept, so no run count moves either."""
     deleted = Deleted()
+    fold_test_days(conn, days_ago(1)[:10])  # nothing is deleted before it is folded in
     old_runs = select(runs.c.run_id).where(runs.c.started_at < days_ago(policy.days))
     deleted.queries = conn.execute(delete(queries).where(queries.c.run_id.in_(old_runs))).rowcount
     deleted.network = conn.execute(delete(network).where(network.c.run_id.in_(old_runs))).rowcount

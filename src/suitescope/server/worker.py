@@ -85,20 +85,14 @@ class Worker:
         except Exception as exc:  # a bug or a report the store cannot take: find which, retry it alone
             self._one_by_one(reports, exc)
         else:
+            self.queue.ack([job.id for job, _ in reports])
             for (job, (report, _tags)), new in zip(reports, stored, strict=True):
                 self._done(job, report, new)
         return len(jobs)
 
     def _lease_batch(self) -> list[Job]:
-        jobs: list[Job] = []
-        size = 0
-        while len(jobs) < self.policy.batch_jobs and size < self.policy.batch_bytes:
-            job = self.queue.lease(self.owner, self.policy.visibility_s)
-            if job is None:
-                break
-            jobs.append(job)
-            size += len(job.body)
-        return jobs
+        policy = self.policy
+        return self.queue.lease(self.owner, policy.visibility_s, policy.batch_jobs, policy.batch_bytes)
 
     def _one_by_one(self, reports: list[tuple[Job, tuple[Report, Tags]]], first: Exception) -> None:
         """A batch failed as a whole: store its jobs one at a time, so only the bad one is retried."""
@@ -107,9 +101,12 @@ class Worker:
             return
         for job, (report, tags) in reports:
             try:
-                self._done(job, report, self.store.write_reports([(report, tags)])[0])
+                stored = self.store.write_reports([(report, tags)])[0]
             except Exception as exc:
                 self._failed(job, exc)
+            else:
+                self.queue.ack([job.id])
+                self._done(job, report, stored)
 
     def read(self, job: Job) -> tuple[Report, Tags]:
         meta = job.meta
@@ -117,7 +114,7 @@ class Worker:
         return parse_report(data, meta["content_type"]), Tags(**meta["tags"])
 
     def _done(self, job: Job, report: Report, stored: bool) -> None:
-        self.queue.ack(job.id)
+        """Count and log a job the store took (already acknowledged)."""
         if stored:
             self.metrics.add("suitescope_reports_stored_total")
             self.metrics.add("suitescope_results_stored_total", len(report.tests))

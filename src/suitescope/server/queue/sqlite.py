@@ -75,26 +75,34 @@ class SqliteQueue:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def lease(self, owner: str, visibility_s: float) -> Job | None:
+    def lease(self, owner: str, visibility_s: float, limit: int = 1, max_bytes: int = 1 << 62) -> list[Job]:
+        """Lease up to `limit` available jobs, oldest first, whose bodies add up to at most `max_bytes` (the first
+        one always): one statement and one commit for a batch."""
         now = time.time()
-        row = (
+        rows = (
             self._conn()
             .execute(
                 "UPDATE jobs SET state = 'leased', owner = ?, attempts = attempts + 1, available_at = ?"
-                " WHERE id = (SELECT id FROM jobs WHERE state IN ('ready', 'leased') AND available_at <= ?"
-                " ORDER BY available_at, id LIMIT 1)"
+                " WHERE id IN (SELECT id FROM ("
+                "   SELECT id, row_number() OVER win AS place, sum(length(body)) OVER win AS running FROM jobs"
+                "   WHERE state IN ('ready', 'leased') AND available_at <= ?"
+                "   WINDOW win AS (ORDER BY available_at, id) ORDER BY available_at, id LIMIT ?"
+                " ) WHERE place = 1 OR running <= ?)"
                 " RETURNING id, run_id, project_id, meta, body, attempts",
-                (owner, now + visibility_s, now),
+                (owner, now + visibility_s, now, limit, max_bytes),
             )
-            .fetchone()
+            .fetchall()
         )
-        if row is None:
-            return None
-        job_id, run_id, project_id, meta, body, attempts = row
-        return Job(run_id, project_id, json.loads(meta), body, job_id, attempts)
+        jobs = [
+            Job(run_id, project_id, json.loads(meta), body, job_id, attempts)
+            for job_id, run_id, project_id, meta, body, attempts in rows
+        ]
+        return sorted(jobs, key=lambda job: job.id)
 
-    def ack(self, job_id: int) -> None:
-        self._conn().execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+    def ack(self, job_ids: list[int]) -> None:
+        """Done with these jobs: they leave the queue (one statement, one commit)."""
+        marks = ",".join("?" * len(job_ids))
+        self._conn().execute(f"DELETE FROM jobs WHERE id IN ({marks})", job_ids)
 
     def release(self, job_id: int, delay_s: float) -> None:
         """Give a job back without counting the attempt (the store was down: not the job's fault)."""

@@ -37,10 +37,17 @@ def bulk_insert(
 
 
 def upsert(
-    conn: Connection, table: Table, keys: list[str], add: list[str], maximum: list[str], select: Any = None
+    conn: Connection,
+    table: Table,
+    keys: list[str],
+    add: list[str],
+    maximum: list[str],
+    select: Any = None,
+    replace: tuple[str, ...] = (),
 ) -> Any:
     """INSERT (of the rows given at execution, or `from_select(select)`) that, on a key already there, adds the
-    `add` columns and keeps the larger of the `maximum` columns: how rollups fold a run into a day or a month."""
+    `add` columns, keeps the larger of the `maximum` columns and takes the new `replace` ones: how rollups fold
+    a run into a day or a month."""
     statement = _insert(conn, table)
     if select is not None:
         statement = statement.from_select([column.name for column in select.selected_columns], select)
@@ -50,4 +57,6 @@ def upsert(
         # SQLite's two-argument max() is PostgreSQL's greatest().
         greatest = func.greatest if conn.dialect.name == "postgresql" else func.max
         values[name] = greatest(table.c[name], excluded[name])
+    for name in replace:
+        values[name] = excluded[name]
     return statement.on_conflict_do_update(index_elements=keys, set_=values)

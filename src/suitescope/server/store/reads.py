@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
-from suitescope.server.rollups import ADDED, LARGEST, bucket_ms, project_subject
+from suitescope.server.rollups import (
+    ADDED,
+    LARGEST,
+    bucket_ms,
+    buckets_select,
+    folded_through,
+    next_day,
+    project_subject,
+    tests_select,
+)
 from suitescope.server.store.tables import projects, results, rollup_durations, rollups, runs, tests
 
 RUN_SUMMARY = [c for c in runs.c if c.name != "record"]
@@ -46,15 +55,30 @@ def get_run(conn: Connection, run_id: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
-def run_results(conn: Connection, run_id: str) -> list[dict[str, Any]]:
-    """A run's results with their tests' names, in the order the run recorded them."""
+def run_results(
+    conn: Connection,
+    run_id: str,
+    statuses: list[str] | None = None,
+    slowest: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """A run's results with their tests' names (in the order the run recorded them, or slowest first), and how
+    many there are in all with that filter."""
+    where = [results.c.run_id == run_id]
+    if statuses:
+        where.append(results.c.status.in_(statuses))
+    total = conn.execute(select(func.count()).select_from(results).where(*where)).scalar_one()
+    order = (results.c.duration_ms.desc(), results.c.seq) if slowest else (results.c.seq,)
     query = (
         select(results, tests.c.nodeid, tests.c.name, tests.c["class"], tests.c.module, tests.c.file)
         .join(tests, tests.c.test_id == results.c.test_id)
-        .where(results.c.run_id == run_id)
-        .order_by(results.c.seq)
+        .where(*where)
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
     )
-    return _rows(conn.execute(query))
+    return int(total), _rows(conn.execute(query))
 
 
 def get_test(conn: Connection, test_id: str) -> dict[str, Any] | None:
@@ -75,45 +99,80 @@ def results_of_test(conn: Connection, test_id: str, limit: int = 100) -> list[di
 
 
 def trend(conn: Connection, subject: str, since: str | None, until: str | None, monthly: bool) -> list[dict[str, Any]]:
-    """Rollups of one subject per day (or month), oldest first, with duration p50/p95 from the histograms.
+    """One subject's figures per day (or month), oldest first, with duration p50/p95 from the histograms.
 
-    Days exist for the daily window; a month is the sum of its rows, days or the month folded from them."""
+    A project's come from its rollups. A test's come from its rollups for the days already folded, and from its
+    raw results (indexed by test) for the days since, which are the same figures computed the same way."""
     length = 7 if monthly else 10
-    r = rollups.c
+    points: dict[str, dict[str, Any]] = {}
+    histograms: dict[str, Counter[int]] = defaultdict(Counter)
+    r, d = rollups.c, rollup_durations.c
     period = func.substr(r.period, 1, length)
     where = [r.subject == subject] if monthly else [r.subject == subject, func.length(r.period) == 10]
-    if since is not None:
-        where.append(r.period >= since[:length])
-    if until is not None:
-        where.append(period <= until[:length])
+    where += _window(r.period, period, since, until, length)
     sums = [func.sum(r[name]).label(name) for name in ADDED]
     maxima = [func.max(r[name]).label(name) for name in LARGEST]
-    query = select(period.label("period"), *sums, *maxima).where(*where).group_by(period).order_by(period)
-    points = _rows(conn.execute(query))
-    histograms = _histograms(conn, subject, length, [p["period"] for p in points])
-    for point in points:
-        hist = histograms.get(point["period"], [])
+    _merge(points, conn.execute(select(period.label("period"), *sums, *maxima).where(*where).group_by(period)))
+    d_period = func.substr(d.period, 1, length)
+    d_where = [d.subject == subject] if monthly else [d.subject == subject, func.length(d.period) == 10]
+    d_where += _window(d.period, d_period, since, until, length)
+    for key, bucket, count in conn.execute(
+        select(d_period, d.bucket, func.sum(d["count"])).where(*d_where).group_by(d_period, d.bucket)
+    ):
+        histograms[key][bucket] += int(count)
+    if not subject.startswith("p:"):
+        _merge_raw(conn, subject, since, until, length, points, histograms)
+    ordered = [points[key] for key in sorted(points)]
+    for point in ordered:
+        hist = sorted(histograms[point["period"]].items())
         point["duration_p50_ms"] = percentile(hist, 0.50)
         point["duration_p95_ms"] = percentile(hist, 0.95)
         point["duration_avg_ms"] = point["duration_ms"] / point["runs"] if point["runs"] else None
-    return points
+    return ordered
 
 
-def _histograms(conn: Connection, subject: str, length: int, periods: list[str]) -> dict[str, list[tuple[int, int]]]:
-    if not periods:
-        return {}
-    d = rollup_durations.c
-    period = func.substr(d.period, 1, length)
-    query = (
-        select(period, d.bucket, func.sum(d["count"]))
-        .where(d.subject == subject, d.period >= periods[0], period <= periods[-1])
-        .group_by(period, d.bucket)
-        .order_by(period, d.bucket)
-    )
-    found: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for key, bucket, count in conn.execute(query):
-        found[key].append((bucket, int(count)))
-    return found
+def _window(column: Any, period: Any, since: str | None, until: str | None, length: int) -> list[Any]:
+    where = []
+    if since is not None:
+        where.append(column >= since[:length])
+    if until is not None:
+        where.append(period <= until[:length])
+    return where
+
+
+def _merge_raw(
+    conn: Connection,
+    test_id: str,
+    since: str | None,
+    until: str | None,
+    length: int,
+    points: dict[str, dict[str, Any]],
+    histograms: dict[str, Counter[int]],
+) -> None:
+    """Add a test's results of the days not folded yet, computed as the fold will compute them."""
+    folded = folded_through(conn)
+    res = results.c
+    where = [res.test_id == test_id]
+    if folded is not None:
+        where.append(res.started_at >= next_day(folded))
+    period = func.substr(res.started_at, 1, length)
+    where += _window(res.started_at, period, since, until, length)
+    _merge(points, conn.execute(tests_select(and_(*where), period)))
+    for row in conn.execute(buckets_select(and_(*where), period)):
+        histograms[row.period][row.bucket] += int(row._mapping["count"])
+
+
+def _merge(points: dict[str, dict[str, Any]], rows: Any) -> None:
+    for row in rows:
+        values = row._mapping
+        point = points.get(values["period"])
+        if point is None:
+            points[values["period"]] = {"period": values["period"], **{n: values[n] for n in ADDED + LARGEST}}
+            continue
+        for name in ADDED:
+            point[name] += values[name]
+        for name in LARGEST:
+            point[name] = max(point[name], values[name])
 
 
 def percentile(histogram: list[tuple[int, int]], q: float) -> float | None:

@@ -249,3 +249,11 @@ rollup_durations = Table(
     Column("bucket", Integer, primary_key=True),
     Column("count", Integer, nullable=False),
 )
+
+# Where the server's bulk jobs stand (the last day whose test results are folded into rollups, ...).
+rollup_state = Table(
+    "rollup_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+)

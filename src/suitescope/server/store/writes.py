@@ -203,7 +203,7 @@ def result_row(record: dict[str, Any], run_id: str, seq: int, tid: str, project_
         None if passed is None else passed + (assertions.get("failed") or 0),
         db["count"] if db else None,
         db["duration_ms"] if db else None,
-        len(n_plus_one) if db else None,
+        len(db["n_plus_one"]) if db else None,
         (sum(call["count"] for call in net) if net else 0) if net is not None else None,
         (sum(call["count"] for call in net if not call["loopback"]) if net else 0) if net is not None else None,
         memory.get("rss_peak_kb"),

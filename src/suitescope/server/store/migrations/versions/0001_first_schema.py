@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 01:09:17.601234
+Create Date: 2026-11-23 01:15:53.579730
 """
 
 from __future__ import annotations
@@ -115,6 +115,12 @@ def upgrade() -> None:
         sa.Column("bucket", sa.Integer(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("subject", "period", "bucket"),
+    )
+    op.create_table(
+        "rollup_state",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
     )
     op.create_table(
         "rollups",
@@ -268,6 +274,7 @@ def downgrade() -> None:
         batch_op.drop_index("rollups_project_period")
 
     op.drop_table("rollups")
+    op.drop_table("rollup_state")
     op.drop_table("rollup_durations")
     with op.batch_alter_table("results", schema=None) as batch_op:
         batch_op.drop_index("results_test_started")
