@@ -112,7 +112,7 @@ def wait_stored(url: str, token: str, run_ids: list[str], timeout: float = 60) -
 
 def result_counts(url: str, token: str, run_ids: list[str]) -> list[int]:
     headers = {"Authorization": f"Bearer {token}"}
-    return [len(httpx.get(f"{url}/api/v1/runs/{run_id}", headers=headers).json()["results"]) for run_id in run_ids]
+    return [httpx.get(f"{url}/api/v1/runs/{run_id}", headers=headers).json()["results_total"] for run_id in run_ids]
 
 
 def test_serve_ingests_over_http_and_logs_json(data_dir: Path, started: list[ServeProcess]) -> None:
