@@ -39,13 +39,16 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check src tests examples
 	$(BIN)/mypy
 
-## make bench: the benchmarks of tests/bench/ (overhead, queries, connections, runners, coverage; many minutes).
+## make bench: the benchmarks of tests/bench/ (collector: overhead, queries, connections, runners, coverage;
+## server: ingest, reads; many minutes).
 bench: $(VENV)/.dev-installed
 	$(BIN)/suitescope bench overhead
 	$(BIN)/suitescope bench queries
 	$(BIN)/suitescope bench connections
 	$(BIN)/suitescope bench runners
 	$(BIN)/suitescope bench coverage
+	$(BIN)/suitescope bench ingest
+	$(BIN)/suitescope bench reads
 
 clean:
 	rm -rf $(VENV) .telemetry examples/shop/.telemetry .mypy_cache .ruff_cache .pytest_cache

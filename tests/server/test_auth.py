@@ -58,6 +58,29 @@ def test_writing_runs(server: Server) -> None:
     assert post("admin", project="nobody/here") == 404
 
 
+def test_writing_junit_and_annotations(server: Server) -> None:
+    junit = b'<testsuite name="x"><testcase classname="m" name="t" time="0.1"/></testsuite>'
+    statuses = [
+        call(
+            server,
+            who,
+            "POST",
+            "/api/v1/junit?project=acme/shop",
+            content=junit,
+            headers={"Content-Type": "application/xml"},
+        )
+        for who in CALLERS
+    ]
+    assert statuses == [401, 202, 403, 403, 403, 202]
+    statuses = [
+        call(server, who, "POST", "/api/v1/annotations?project=acme/shop", json={"kind": "deploy", "title": who})
+        for who in CALLERS
+    ]
+    assert statuses == [401, 201, 403, 403, 403, 201]
+    #                                        none  ingest read other_i other_r admin
+    expect(server, "GET", "/api/v1/annotations?project=acme/shop", [404, 404, 200, 404, 404, 200])
+
+
 def test_reading_a_private_project(server: Server, seeded: dict[str, Any]) -> None:
     #                                    none  ingest read other_i other_r admin
     expect(server, "GET", "/api/v1/runs?project=acme/shop", [404, 404, 200, 404, 404, 200])

@@ -151,11 +151,21 @@ def test_schema_errors_name_the_line_and_field(server: Server) -> None:
         (lambda run, tests: tests[0].update(schema_version="2.0.0"), "schema_version"),
         (lambda run, tests: tests[0].update(kind="suite"), "kind"),
         (lambda run, tests: tests[0].update(name="x" * 70_000), "name"),
+        (lambda run, tests: run.update(note={"deep": ["y" * 70_000]}), 0),  # in a field schema v1 does not know
         (lambda run, tests: run.update(started="yesterday"), "started"),
     ],
-    ids=["two-runs", "foreign-run-id", "bad-run-id", "major-2", "unknown-kind", "long-string", "bad-time"],
+    ids=[
+        "two-runs",
+        "foreign-run-id",
+        "bad-run-id",
+        "major-2",
+        "unknown-kind",
+        "long-string",
+        "long-extra",
+        "bad-time",
+    ],
 )
-def test_invalid_reports_are_422_naming_the_field(server: Server, change: Any, loc_end: str) -> None:
+def test_invalid_reports_are_422_naming_the_field(server: Server, change: Any, loc_end: str | int) -> None:
     run, tests = make_report()
     change(run, tests)
     body = error_of(post_raw(server, ndjson(run, tests)), 422)

@@ -126,6 +126,15 @@ def test_serve_ingests_over_http_and_logs_json(data_dir: Path, started: list[Ser
     assert answer.json()["status_url"] == f"{server.url}/api/v1/reports/{run['run_id']}"
     wait_stored(server.url, ingest, [run["run_id"]])
     assert result_counts(server.url, read, [run["run_id"]]) == [3]
+    junit = b'<testsuite name="pytest" timestamp="2026-11-20T10:00:00"><testcase classname="m" name="t"/></testsuite>'
+    answer = httpx.post(
+        f"{server.url}/api/v1/junit",
+        content=junit,
+        headers={"Authorization": f"Bearer {ingest}", "Content-Type": "application/xml"},
+    )
+    assert answer.status_code == 202, answer.text
+    wait_stored(server.url, ingest, [answer.json()["run_id"]])
+    assert result_counts(server.url, read, [answer.json()["run_id"]]) == [1]
     assert httpx.get(f"{server.url}/docs").status_code == 200
     assert "/api/v1/runs" in httpx.get(f"{server.url}/openapi.json").json()["paths"]
     server.stop()  # SIGTERM: a graceful stop (uvicorn re-raises the signal once it has shut down)

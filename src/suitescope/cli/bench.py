@@ -14,6 +14,8 @@ BENCHMARKS = {
     "connections": "tests/bench/connections.py",
     "runners": "tests/bench/runners.py",
     "coverage": "tests/bench/coverage_map.py",
+    "ingest": "tests/bench/ingest.py",
+    "reads": "tests/bench/reads.py",
 }
 
 
@@ -36,6 +38,8 @@ def bench(name: str, args: tuple[str, ...], repo: Path) -> None:
     connections  per-connection cost of the net instrument: 2,000 loopback HTTP requests
     runners      python -m unittest and manage.py test against suitescope's unittest and Django runners
     coverage     per-test coverage map against coverage.py's per-test contexts: merge time, size, wall time
+    ingest       the server: 1,000,000 results over HTTP into SQLite, against SQLite's own bulk insert
+    reads        the server: every dashboard query's latency with 5,000,000 results stored
     """
     script = repo / BENCHMARKS[name]
     if not script.is_file():

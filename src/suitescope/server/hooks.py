@@ -67,7 +67,17 @@ def check_signature(secret: str, body: bytes, header: str | None) -> None:
         )
 
 
-@router.post("/hooks/github", summary="GitHub webhook: releases become annotations")
+@router.post(
+    "/hooks/github",
+    summary="GitHub webhook: releases become annotations",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "parameters": [
+            {"name": "X-Hub-Signature-256", "in": "header", "required": True, "schema": {"type": "string"}},
+            {"name": "X-GitHub-Event", "in": "header", "required": True, "schema": {"type": "string"}},
+        ],
+    },
+)
 async def github_hook(
     request: Request,
     project: Annotated[str, Query(min_length=1, max_length=200, description="the project the repository feeds")],

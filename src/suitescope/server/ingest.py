@@ -28,7 +28,27 @@ router = APIRouter(prefix="/api/v1", tags=["ingest"])
 Label = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f]*$")]
 
 
-@router.post("/runs", status_code=202, summary="Send a run (NDJSON or JSON, gzip allowed)")
+# The bodies are read as streams (limits, gzip), so FastAPI cannot describe them: this does, for /docs and for
+# the schema-driven fuzz test.
+RUN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-ndjson": {"schema": {"type": "string", "description": "the lines of a .ndjson run file"}},
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["run", "tests"],
+                    "properties": {"run": {"type": "object"}, "tests": {"type": "array", "items": {"type": "object"}}},
+                }
+            },
+        },
+    }
+}
+XML_BODY = {"requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}}
+
+
+@router.post("/runs", status_code=202, summary="Send a run (NDJSON or JSON, gzip allowed)", openapi_extra=RUN_BODY)
 async def post_run(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
@@ -53,7 +73,9 @@ async def post_run(
 XML_TYPES = frozenset({"application/xml", "text/xml", "application/junit+xml"})
 
 
-@router.post("/junit", status_code=202, summary="Send a JUnit XML file, from any language's test tool")
+@router.post(
+    "/junit", status_code=202, summary="Send a JUnit XML file, from any language's test tool", openapi_extra=XML_BODY
+)
 async def post_junit(
     request: Request,
     who: Annotated[Caller, Depends(caller)],

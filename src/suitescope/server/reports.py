@@ -17,7 +17,7 @@ from suitescope.schema.codec import SCHEMA_VERSION, SchemaVersionError, check_ve
 from suitescope.server.body import Limits
 from suitescope.server.clock import is_time
 from suitescope.server.errors import ApiError, Detail
-from suitescope.server.validation import MAX_ERRORS, ValidationError, adapter, errors_of
+from suitescope.server.validation import MAX_ERRORS, MAX_STRING, ValidationError, adapter, errors_of
 
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl", "application/json-lines"})
 JSON_TYPE = "application/json"
@@ -53,7 +53,8 @@ def media_type(content_type: str | None) -> str:
 
 def read_report(data: bytes, kind: str, limits: Limits) -> Report:
     """Parse and validate a report; ApiError (400, 413 or 422) says what is wrong and where."""
-    records = list(_records(data, kind))
+    long: set[tuple[str | int, ...]] = set()
+    records = list(_records(data, kind, long))
     tests = sum(1 for _loc, record in records if record.get("kind") == "test")
     if tests > limits.max_records:
         raise ApiError(
@@ -64,6 +65,8 @@ def read_report(data: bytes, kind: str, limits: Limits) -> Report:
     errors: Detail = []
     for loc, record in records:
         _validate(record, loc, errors)
+        if loc in long:
+            errors.extend(_long_strings(record, list(loc)))
         if len(errors) >= MAX_ERRORS:
             break
     if errors:
@@ -92,13 +95,21 @@ def parse_report(data: bytes, kind: str) -> Report:
 Located = tuple[tuple[str | int, ...], dict[str, Any]]
 
 
-def _records(data: bytes, kind: str) -> Iterator[Located]:
+def _records(data: bytes, kind: str, long: set[tuple[str | int, ...]]) -> Iterator[Located]:
+    """Each record with where it is; the places of records long enough to hold a string over MAX_STRING go
+    into `long` (a line shorter than that cannot, so most records are never walked for it)."""
     if kind == JSON_TYPE:
-        yield from _json_records(data)
+        for loc, record in _json_records(data):
+            if len(data) > MAX_STRING:
+                long.add(loc)
+            yield loc, record
         return
     for number, line in enumerate(data.split(b"\n"), start=1):
         if line.strip():
-            yield ("body", f"line {number}"), _object(line, ("body", f"line {number}"))
+            loc = ("body", f"line {number}")
+            if len(line) > MAX_STRING:
+                long.add(loc)
+            yield loc, _object(line, loc)
 
 
 def _json_records(data: bytes) -> Iterator[Located]:
@@ -127,6 +138,17 @@ def _object(data: bytes, loc: tuple[str | int, ...]) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise ApiError(422, "a record is a JSON object", [{"loc": list(loc), "msg": f"got {type(obj).__name__}"}])
     return obj
+
+
+def _long_strings(value: Any, loc: list[str | int]) -> Detail:
+    """Strings longer than MAX_STRING characters, wherever they are in a record (unknown fields included)."""
+    if isinstance(value, str):
+        return [{"loc": loc, "msg": f"longer than {MAX_STRING:,} characters"}] if len(value) > MAX_STRING else []
+    if isinstance(value, dict):
+        return [error for key, item in value.items() for error in _long_strings(item, [*loc, key])]
+    if isinstance(value, list):
+        return [error for index, item in enumerate(value) for error in _long_strings(item, [*loc, index])]
+    return []
 
 
 def _validate(record: dict[str, Any], loc: tuple[str | int, ...], errors: Detail) -> None:
