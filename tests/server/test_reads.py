@@ -164,9 +164,15 @@ def test_folding_days_and_months_changes_no_trend(server: Server) -> None:
 
     before = views()
     assert sum(point["runs"] for point in before[1]) == 5
+    through = (NOW - timedelta(days=3)).date().isoformat()
+    for _ in range(3):  # day by day, as the server does it
+        with server.state.store.begin() as conn:
+            assert fold_test_days(conn, through, max_days=1) == 1
+        assert views() == before
     with server.state.store.begin() as conn:
-        assert folded_through(conn) is None
-        assert fold_test_days(conn, (NOW - timedelta(days=3)).date().isoformat()) == 4  # a late run's day is next
+        assert fold_test_days(conn, through) == 1  # the rest at once; a late run's day is next
+        assert folded_through(conn) == through
+        assert fold_test_days(conn, through) == 0
     assert views() == before
     late, _ = server.send(["passed", "passed"], started=NOW - timedelta(days=40, hours=1))  # a day already folded
     server.drain()
@@ -201,3 +207,23 @@ def test_a_runs_results_filtered_ordered_and_paged(server: Server) -> None:
     assert [r["seq"] for r in get(server, url, limit=2, offset=3)["results"]] == [3, 4]
     bad = server.client.get(url, params={"status": "exploded"}, headers=server.auth("read"))
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][:2] == ["query", "status"]
+
+
+def test_the_server_folds_finished_days_by_itself(server_factory: Any) -> None:
+    import time
+
+    from suitescope.server.rollups import folded_through
+
+    server = server_factory(run_worker=True, retention_every_s=0.2)
+    server.send(started=NOW - timedelta(days=2))
+    deadline = time.monotonic() + 30
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
+    count = "SELECT count(*) FROM rollups WHERE length(subject) = 32"  # rows of tests, not of the project
+    while time.monotonic() < deadline:  # the worker stores the run, the retention thread folds its day
+        with server.state.store.read() as conn:
+            if folded_through(conn) == yesterday and conn.exec_driver_sql(count).scalar_one() == 3:
+                break
+        time.sleep(0.1)
+    with server.state.store.read() as conn:
+        assert folded_through(conn) == yesterday
+        assert conn.exec_driver_sql(count).scalar_one() == 3

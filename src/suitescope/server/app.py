@@ -17,11 +17,12 @@ from fastapi.responses import PlainTextResponse
 
 from suitescope import __version__
 from suitescope.server import errors, hooks, ingest, reads
+from suitescope.server.clock import days_ago
 from suitescope.server.metrics import Metrics, exposition
 from suitescope.server.queue import open_queue
 from suitescope.server.ratelimit import RateLimiter
 from suitescope.server.responses import Json
-from suitescope.server.rollups import apply_retention
+from suitescope.server.rollups import apply_retention, fold_test_days
 from suitescope.server.settings import ServerSettings
 from suitescope.server.state import ServerState
 from suitescope.server.store import open_store
@@ -80,8 +81,17 @@ def _background(state: ServerState, stop: threading.Event) -> list[threading.Thr
 
 
 def _retention_loop(state: ServerState, stop: threading.Event) -> None:
-    while not stop.wait(state.settings.retention_every_s):
+    """Fold finished days into rollups (one day per transaction), then apply retention; soon after start, then
+    every `retention_every_s`."""
+    wait = min(10.0, state.settings.retention_every_s)
+    while not stop.wait(wait):
+        wait = state.settings.retention_every_s
         try:
+            yesterday = days_ago(1)[:10]
+            while not stop.is_set():
+                with state.store.begin() as conn:
+                    if not fold_test_days(conn, yesterday, max_days=1):
+                        break
             with state.store.begin() as conn:
                 deleted = apply_retention(conn, state.settings.retention)
             log.info("retention: %s", deleted)

@@ -73,23 +73,29 @@ def folded_through(conn: Connection, lock: bool = False) -> str | None:
     return conn.execute(query.with_for_update() if lock else query).scalar_one_or_none()
 
 
-def fold_test_days(conn: Connection, through: str) -> int:
-    """Fold the test results of every day up to `through` (a day, "2026-11-22") not folded yet; how many days.
+def fold_test_days(conn: Connection, through: str, max_days: int | None = None) -> int:
+    """Fold the test results of the days up to `through` (a day, "2026-11-22") not folded yet, at most
+    `max_days` of the days that have runs; how many days were folded.
 
     Test rollups are made per day, in bulk, once the day is over: one statement per table for all of a day's
-    results, instead of one per run as runs arrive (which measured as a third of the worker's time)."""
+    results, instead of one per run as runs arrive (which measured as a third of the worker's time). The
+    server folds one day per transaction, so a long history never holds the store's write lock for long."""
     folded = folded_through(conn, lock=True)
     if folded is not None and folded >= through:
         return 0
+    day = func.substr(runs.c.started_at, 1, 10)
     window = [runs.c.started_at < next_day(through)]
     if folded is not None:
         window.append(runs.c.started_at >= next_day(folded))
-    in_window = results.c.run_id.in_(select(runs.c.run_id).where(*window))
-    days = conn.execute(select(func.count(func.distinct(func.substr(runs.c.started_at, 1, 10)))).where(*window))
-    _fold_results(conn, in_window, func.substr(results.c.started_at, 1, 10))
+    days = [row[0] for row in conn.execute(select(day).where(*window).distinct().order_by(day).limit(max_days))]
+    last = days[-1] if days and max_days is not None and len(days) == max_days else through
+    window[0] = runs.c.started_at < next_day(last)
+    if days:
+        in_window = results.c.run_id.in_(select(runs.c.run_id).where(*window))
+        _fold_results(conn, in_window, func.substr(results.c.started_at, 1, 10))
     state = upsert(conn, rollup_state, ["key"], [], [], None, replace=("value",))
-    conn.execute(state, [{"key": FOLDED_THROUGH, "value": through}])
-    return int(days.scalar_one())
+    conn.execute(state, [{"key": FOLDED_THROUGH, "value": last}])
+    return len(days)
 
 
 def next_day(day: str) -> str:
