@@ -6,6 +6,7 @@ is wrong; a good one is put on the queue *as received* and 202 is answered only 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
@@ -20,12 +21,26 @@ from suitescope.server.junit import JunitTags, parse_junit
 from suitescope.server.queue import NewJob
 from suitescope.server.reports import JSON_TYPE, Report, media_type, read_report
 from suitescope.server.responses import Json
+from suitescope.server.store.accounts import Project
 from suitescope.server.store.tables import runs
 from suitescope.server.store.writes import Tags
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
 Label = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f]*$")]
+
+
+@dataclass
+class Labels:
+    """The query parameters every ingest route takes: where the run goes, and what the record cannot say."""
+
+    project: Label = None
+    environment: Label = None
+    branch: Label = None
+    commit: Label = None
+
+    def tags(self, target: Project, source: str) -> Tags:
+        return Tags(target.id, target.name, source, self.environment, self.branch, self.commit)
 
 
 # The bodies are read as streams (limits, gzip), so FastAPI cannot describe them: this does, for /docs and for
@@ -50,24 +65,18 @@ XML_BODY = {"requestBody": {"required": True, "content": {"application/xml": {"s
 
 @router.post("/runs", status_code=202, summary="Send a run (NDJSON or JSON, gzip allowed)", openapi_extra=RUN_BODY)
 async def post_run(
-    request: Request,
-    who: Annotated[Caller, Depends(caller)],
-    project: Label = None,
-    environment: Label = None,
-    branch: Label = None,
-    commit: Label = None,
+    request: Request, who: Annotated[Caller, Depends(caller)], labels: Annotated[Labels, Depends()]
 ) -> Json:
     """Queue one run: the lines of a `.telemetry/<run_id>.ndjson` file (`application/x-ndjson`), or
     `{"run": {...}, "tests": [...]}` (`application/json`). Answers 202 once the report is durable.
 
     The run is stored under the token's project (an admin token names it with `project`), whatever name the
     run record gives itself; `environment`, `branch` and `commit` label the run where the record cannot."""
-    target = project_for_write(who, project)
+    target = project_for_write(who, labels.project)
     kind = media_type(request.headers.get("content-type"))
     body = await read_body(request, who.state.settings.limits)
     report = await run_in_threadpool(read_report, body.data, kind, who.state.settings.limits)
-    tags = Tags(target.id, target.name, "suitescope", environment, branch, commit)
-    return await enqueue(request, who, report, tags, body, kind)
+    return await enqueue(request, who, report, labels.tags(target, "suitescope"), body, kind)
 
 
 XML_TYPES = frozenset({"application/xml", "text/xml", "application/junit+xml"})
@@ -79,10 +88,7 @@ XML_TYPES = frozenset({"application/xml", "text/xml", "application/junit+xml"})
 async def post_junit(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
-    project: Label = None,
-    environment: Label = None,
-    branch: Label = None,
-    commit: Label = None,
+    labels: Annotated[Labels, Depends()],
     framework: Label = None,
     framework_version: Label = None,
     started: Annotated[
@@ -92,7 +98,7 @@ async def post_junit(
     """Queue a JUnit XML report (pytest, Maven Surefire with its flaky and rerun failures, Jest, gotestsum...)
     as one run. `branch`, `commit` and `environment` label it; the framework is recognised from the XML unless
     named. Answers 202 with the run_id the server gave it."""
-    target = project_for_write(who, project)
+    target = project_for_write(who, labels.project)
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if kind not in XML_TYPES:
         raise ApiError(
@@ -108,8 +114,9 @@ async def post_junit(
         raise ApiError(413, "the report has too many test cases", [{"loc": ["body"], "msg": "split the file"}])
     converted = orjson.dumps({"run": report.run, "tests": report.tests})
     await run_in_threadpool(read_report, converted, JSON_TYPE, who.state.settings.limits)  # ours must be valid too
-    tags = Tags(target.id, target.name, "junit", environment, branch, commit)
-    return await enqueue(request, who, report, tags, Body(converted, "identity", converted), JSON_TYPE)
+    return await enqueue(
+        request, who, report, labels.tags(target, "junit"), Body(converted, "identity", converted), JSON_TYPE
+    )
 
 
 async def enqueue(request: Request, who: Caller, report: Report, tags: Tags, body: Body, kind: str) -> Json:

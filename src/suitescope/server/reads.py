@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from suitescope.schema.records import Status
 from suitescope.server.auth import Caller, caller, project_for_read
@@ -91,16 +92,15 @@ def get_runs(
     return {"project": target.name, "runs": found}
 
 
-def _readable_run(who: Caller, run_id: str) -> dict[str, Any]:
-    with who.state.store.read() as conn:
-        run = reads.get_run(conn, run_id)
-        project = project_by_id(conn, run["project_id"]) if run else None
-    if run is None or project is None or not who.may_read(project):
+def _readable(who: Caller, conn: Connection, row: dict[str, Any] | None, what: str, key: str) -> dict[str, Any]:
+    """`row` (a run or a test) with its project's name, or 404 when it is missing or the caller may not read it."""
+    project = project_by_id(conn, row["project_id"]) if row else None
+    if row is None or project is None or not who.may_read(project):
         raise ApiError(
-            404, f"no run {run_id!r} that this caller can read", [{"loc": ["path", "run_id"], "msg": "unknown"}]
+            404, f"no {what} {key!r} that this caller can read", [{"loc": ["path", f"{what}_id"], "msg": "unknown"}]
         )
-    run["project"] = project.name
-    return run
+    row["project"] = project.name
+    return row
 
 
 @router.get("/runs/{run_id}", summary="A run: its record, summary and test results")
@@ -115,8 +115,8 @@ def get_run(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Json:
     """The run record, its summary columns, and its results (a page of them: `results_total` says how many)."""
-    run = _readable_run(who, run_id)
     with who.state.store.read() as conn:
+        run = _readable(who, conn, reads.get_run(conn, run_id), "run", run_id)
         total, found = reads.run_results(conn, run_id, list(status or ()), order == "slowest", limit, offset)
     run["results_total"] = total
     run["results"] = found
@@ -126,13 +126,7 @@ def get_run(
 @router.get("/tests/{test_id}", summary="A test and its latest results, newest first")
 def get_test(test_id: str, who: Annotated[Caller, Depends(caller)], limit: Limit = 100) -> dict[str, Any]:
     with who.state.store.read() as conn:
-        test = reads.get_test(conn, test_id)
-        project = project_by_id(conn, test["project_id"]) if test else None
-        if test is None or project is None or not who.may_read(project):
-            raise ApiError(
-                404, f"no test {test_id!r} that this caller can read", [{"loc": ["path", "test_id"], "msg": "unknown"}]
-            )
-        test["project"] = project.name
+        test = _readable(who, conn, reads.get_test(conn, test_id), "test", test_id)
         test["history"] = reads.results_of_test(conn, test_id, limit)
         test["trend"] = reads.trend(conn, test_id, None, None, monthly=False)[-90:]
     return test

@@ -160,13 +160,21 @@ results = Table(
     ),
 )
 
+
+def _result_key() -> list[Column[object]]:
+    """The columns that tie a query or network row to its result (run_id, seq) and its test's history."""
+    return [
+        Column("run_id", String(64), nullable=False),
+        Column("seq", Integer, nullable=False),
+        Column("test_id", String(32), nullable=False),
+        Column("started_at", String(32), nullable=False),
+    ]
+
+
 queries = Table(
     "queries",
     metadata,
-    Column("run_id", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("test_id", String(32), nullable=False),
-    Column("started_at", String(32), nullable=False),
+    *_result_key(),
     Column("fingerprint", String(64), nullable=False),
     Column("sql", Text, nullable=False),
     Column("kind", String(16), nullable=False),
@@ -181,10 +189,7 @@ queries = Table(
 network = Table(
     "network",
     metadata,
-    Column("run_id", String(64), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("test_id", String(32), nullable=False),
-    Column("started_at", String(32), nullable=False),
+    *_result_key(),
     Column("kind", String(16), nullable=False),
     Column("scheme", String(16), nullable=False),
     Column("host", String(255), nullable=True),
