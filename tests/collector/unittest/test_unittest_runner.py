@@ -178,7 +178,11 @@ def test_ctrl_c_still_writes_the_run(tmp_path: Path) -> None:
             "test_stop.py": "import os, signal, unittest\n\n"
             "class Stop(unittest.TestCase):\n"
             "    def test_a_first(self):\n        pass\n\n"
-            "    def test_b_interrupt(self):\n        os.kill(os.getpid(), signal.SIGINT)\n\n"
+            "    def test_b_interrupt(self):\n"
+            # Ctrl-C as a terminal sends it, whatever SIGINT's state in the process that started this one
+            "        signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])\n"
+            "        os.kill(os.getpid(), signal.SIGINT)\n\n"
             "    def test_c_never(self):\n        pass\n"
         },
     )
