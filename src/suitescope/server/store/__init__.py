@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine
 
 from suitescope.server.store import migrate
-from suitescope.server.store.engine import make_engine
+from suitescope.server.store.engine import WRITER, make_engine
 
 if TYPE_CHECKING:  # writes.py imports rollups.py, which imports this package's modules
     from suitescope.server.reports import Report
@@ -30,9 +30,12 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A connection in a transaction, committed at the end of the block (rolled back on an exception)."""
-        with self.engine.begin() as conn:
-            yield conn
+        """A connection in a transaction that writes, committed at the end of the block (rolled back on an
+        exception). On SQLite it holds the write lock from its first statement (engine.py says why)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{WRITER: True})
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
