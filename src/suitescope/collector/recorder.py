@@ -8,13 +8,13 @@ Each step runs inside the guard, so a failing sink or a bug here costs one summa
 from __future__ import annotations
 
 import functools
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from suitescope import __version__
 from suitescope.collector.guard import Guard
+from suitescope.collector.instrument.memory import own_peak_kb
 from suitescope.schema.codec import SCHEMA_VERSION
 from suitescope.schema.records import (
     Configuration,
@@ -63,9 +63,8 @@ def own_usage(name: str = "main", peak_kb: int | None = None) -> ProcessUsage:
     except ImportError:  # Windows
         return ProcessUsage(name, peak_kb)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
-    peak = usage.ru_maxrss // 1024 if os.uname().sysname == "Darwin" else usage.ru_maxrss
-    return ProcessUsage(name, max(int(peak), peak_kb or 0), usage.ru_utime, usage.ru_stime)
+    peak = own_peak_kb()  # not ru_maxrss alone: it can carry the peak of the process that started this one
+    return ProcessUsage(name, max(peak or 0, peak_kb or 0) or None, usage.ru_utime, usage.ru_stime)
 
 
 @dataclass

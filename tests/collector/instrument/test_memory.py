@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from tests.collector.instrument.suites import MEMORY_SUITE
@@ -60,3 +63,22 @@ def test_peak_memory_of_every_process(pytester: pytest.Pytester) -> None:
     by_worker = {t["worker"]: t["memory"]["rss_peak_kb"] for t in tests if t["name"] == "test_a_big_transient"}
     [(worker, peak)] = by_worker.items()
     assert processes[worker] >= peak >= 200 * MB_KB
+
+
+@pytest.mark.parametrize("mode", ["rss", "peak"])
+def test_a_peak_inherited_from_the_starting_process_is_not_counted(pytester: pytest.Pytester, mode: str) -> None:
+    """Linux carries a process's peak RSS across exec: a test process started by one that had peaked at 600 MB
+    begins with ru_maxrss at 600 MB. Neither the tests' peaks nor the run's may say 600 MB."""
+    pytester.makepyfile(test_small="def test_small():\n    block = b'x' * (20 * 1024 * 1024)\n")
+    starter = (
+        "import subprocess, sys\n"
+        "block = b'y' * (600 * 1024 * 1024)\n"
+        "del block\n"
+        f"sys.exit(subprocess.run([sys.executable, '-m', 'pytest', '-p', 'no:randomly', '--suitescope',"
+        f" '--suitescope-memory={mode}']).returncode)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", starter], cwd=pytester.path, check=False).returncode == 0
+    run, tests = read_run(pytester.path)
+    assert tests[0]["memory"]["rss_peak_kb"] < 300 * MB_KB
+    assert tests[0]["memory"]["rss_peak_kb"] - tests[0]["memory"]["rss_start_kb"] >= 15 * MB_KB
+    assert run["memory"]["peak_rss_kb"] < 300 * MB_KB

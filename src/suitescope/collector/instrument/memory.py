@@ -42,6 +42,29 @@ WHO = getattr(resource, "RUSAGE_THREAD", None) if resource else None
 WHO = WHO if WHO is not None else (resource.RUSAGE_SELF if resource else None)
 
 
+def vmhwm_kb(fd: int) -> int | None:
+    """The process's own high-water mark (VmHWM of /proc/self/status, KiB), read from an open descriptor.
+
+    getrusage's ru_maxrss is not always this: Linux carries a process's peak across exec into the program it
+    runs, so a test process started by one that had peaked high (a test runner) starts with that peak, and
+    `clear_refs` does not reset it. VmHWM is this process's alone."""
+    text = os.pread(fd, 4096, 0)
+    at = text.find(b"VmHWM:")
+    return int(text[at + 6 : text.index(b"kB", at)]) if at >= 0 else None
+
+
+def own_peak_kb() -> int | None:
+    """This process's peak RSS in KiB: VmHWM on Linux, ru_maxrss elsewhere (None without either)."""
+    try:
+        fd = os.open("/proc/self/status", os.O_RDONLY)
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // MAXRSS_DIVISOR if resource else None
+    try:
+        return vmhwm_kb(fd)
+    finally:
+        os.close(fd)
+
+
 class Sample(NamedTuple):
     """One reading of the process: RSS (KiB, or None), high-water mark (KiB, or None), CPU seconds."""
 
@@ -61,6 +84,7 @@ class ProcessMemory(Instrument):
         self.root = root
         self.statm: int | None = None
         self.clear_refs: int | None = None
+        self.status: int | None = None  # /proc/self/status, read for VmHWM when ru_maxrss cannot be trusted
         self.page_kb = 4
         self.peak_kb = 0  # the highest peak seen: a reset high-water mark forgets earlier ones
         self.start: Sample | None = None
@@ -78,6 +102,7 @@ class ProcessMemory(Instrument):
                 self.clear_refs = os.open("/proc/self/clear_refs", os.O_WRONLY)
             except OSError:
                 self.mode = "rss"  # not Linux, or not allowed: fall back, peaks become lower bounds
+        self.status = self._status_if_needed()
         if self.mode == "tracemalloc":
             import tracemalloc
 
@@ -86,12 +111,27 @@ class ProcessMemory(Instrument):
                 tracemalloc.start(1)
         self.on = True
 
+    def _status_if_needed(self) -> int | None:
+        """Open /proc/self/status when ru_maxrss is not this process's peak: always in peak mode (clear_refs
+        resets VmHWM only), and when the process started with a peak it inherited (vmhwm_kb says why). Reading
+        it costs more than getrusage, so otherwise it is not read per test."""
+        try:
+            fd = os.open("/proc/self/status", os.O_RDONLY)
+        except OSError:
+            return None
+        hwm = vmhwm_kb(fd)
+        inherited = resource is not None and hwm is not None and resource.getrusage(WHO).ru_maxrss > hwm + 1024
+        if self.clear_refs is not None or inherited:
+            return fd
+        os.close(fd)
+        return None
+
     def uninstall(self) -> None:
         self.on = False
-        for fd in (self.statm, self.clear_refs):
+        for fd in (self.statm, self.clear_refs, self.status):
             if fd is not None:
                 os.close(fd)
-        self.statm = self.clear_refs = None
+        self.statm = self.clear_refs = self.status = None
         if self.mode == "tracemalloc" and self.started_tracing:
             import tracemalloc
 
@@ -105,7 +145,8 @@ class ProcessMemory(Instrument):
             times = os.times()  # clock ticks: 10 ms resolution, the best Windows offers here
             return Sample(rss, None, times.user, times.system)
         usage = resource.getrusage(WHO)  # microseconds, and the high-water mark in one call
-        return Sample(rss, usage.ru_maxrss // MAXRSS_DIVISOR, usage.ru_utime, usage.ru_stime)
+        maxrss = vmhwm_kb(self.status) if self.status is not None else usage.ru_maxrss // MAXRSS_DIVISOR
+        return Sample(rss, maxrss, usage.ru_utime, usage.ru_stime)
 
     def begin(self) -> None:
         if not self.on:
@@ -192,6 +233,5 @@ class ProcessMemory(Instrument):
     def process_peak_kb(self) -> int | None:
         """This process's peak RSS for the run record: what the kernel says now, or an earlier test's peak
         where the high-water mark was reset since."""
-        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // MAXRSS_DIVISOR if resource else None
-        known = [kb for kb in (maxrss, self.peak_kb or None) if kb is not None]
+        known = [kb for kb in (own_peak_kb(), self.peak_kb or None) if kb is not None]
         return max(known) if known else None
