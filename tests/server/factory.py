@@ -79,7 +79,7 @@ RUN: dict[str, Any] = {
     },
     "configuration": {"workers": 0, "reruns": None, "randomly_seed": None, "plugins": {}, "options": []},
     "collector": {"name": "suitescope", "version": "0.1.0"},
-    "consent": {"recording": "option", "sending": True},
+    "consent": {"recording": "option", "sending": True, "anonymity": "named"},
 }
 
 

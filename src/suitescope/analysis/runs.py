@@ -58,7 +58,8 @@ def run_files(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(path.glob("*.ndjson")))  # run ids are time-ordered: name order is start order
+            # Run ids are time-ordered: name order is start order. A dry run's payload is not a run of its own.
+            files.extend(sorted(p for p in path.glob("*.ndjson") if not p.name.endswith(".payload.ndjson")))
         elif path.exists():
             files.append(path)
         else:

@@ -10,6 +10,7 @@ from suitescope.cli.bench import bench
 from suitescope.cli.coverage_cmd import coverage
 from suitescope.cli.queue_cmd import queue
 from suitescope.cli.report import report
+from suitescope.cli.send_cmd import preview, upload
 from suitescope.cli.serve_cmd import migrate, serve, worker
 from suitescope.cli.token_cmd import project, token
 
@@ -33,3 +34,5 @@ cli.add_command(migrate)
 cli.add_command(token)
 cli.add_command(project)
 cli.add_command(queue)
+cli.add_command(preview)
+cli.add_command(upload)

@@ -21,6 +21,7 @@ from suitescope.collector.pytest_coverage import COV_DIR, coverage_dir, merge_ma
 from suitescope.collector.pytest_observer import Observer
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo, own_usage
 from suitescope.collector.run_options import option_names, split_project
+from suitescope.collector.sending import RunSender, SendSettings, token_in_config
 from suitescope.schema.codec import to_json
 from suitescope.schema.ids import new_run_id
 from suitescope.schema.records import Configuration, Framework, RunState, TestRecord
@@ -40,8 +41,10 @@ def telemetry_dir(config: pytest.Config) -> Path:
 class Controller:
     """Hooks of the process that writes the run: assembles test records and the run record."""
 
-    def __init__(self, config: pytest.Config, guard: Guard, consent: str, observer: Observer) -> None:
+    def __init__(self, config: pytest.Config, guard: Guard, consent: str, observer: Observer, send: Any) -> None:
         self.config = config
+        self.send: SendSettings = send
+        self.sender: RunSender | None = None
         self.guard = guard
         self.consent = consent
         self.expected: int | None = None
@@ -59,7 +62,11 @@ class Controller:
                 telemetry_dir(config),
                 project,
                 vendor,
-                {"recording": consent, "sending": False},
+                {
+                    "recording": consent,
+                    "sending": send.sending,
+                    "anonymity": send.anonymity if send.active else None,
+                },
             ),
             guard,
         )
@@ -138,6 +145,10 @@ class Controller:
                     self.coverage(),
                 )
             )
+        if self.send.active and self.guard.active("sink"):
+            with self.guard("sender"):
+                self.sender = RunSender(self.send, self.recorder.sink.path, self.config.rootpath)
+                self.sender.start()  # sends while pytest prints its summary; waited for at its end
 
     def coverage(self) -> Any:
         """The run's coverage totals; with --suitescope-cov-map, the per-test map merged first."""
@@ -150,14 +161,23 @@ class Controller:
             lines += [f"{line} (xdist workers {', '.join(sorted(ids))})" for line, ids in self.worker_problems.items()]
             if self.config.getoption("verbose") > 0 and self.guard.active("sink"):
                 lines.append(f"suitescope: wrote {self.recorder.sink.path} ({self.recorder.sink.written} records)")
+            if self.send.sending:
+                lines += filter(None, [token_in_config(self.config.inipath)])
+            if self.sender is not None:
+                lines.append(self.sender.wait())
+                self.sender = None
             for line in lines:
                 terminalreporter.write_line(line)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        """A run that never reached sessionfinish (an internal error) still gets its run record."""
+        """A run that never reached sessionfinish (an internal error) still gets its run record; a sender
+        nobody waited for (no terminal summary) gets what is left of its deadline."""
         with self.guard("recorder"):
             if self.recorder.run is None and self.recorder.environment is not None:
                 self.finish(None, "crashed")
+        if self.sender is not None:
+            with self.guard("sender"):
+                self.sender.wait()
 
 
 class WorkerReporter:

@@ -49,6 +49,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only the tests that the changes since git revision REV can affect, by the newest per-test "
         "coverage map in the telemetry directory (see `suitescope affected --explain`).",
     )
+    group.addoption(
+        "--suitescope-url",
+        metavar="URL",
+        default=None,
+        help="send the run to this suitescope server (also ini 'suitescope_url', SUITESCOPE_URL); needs "
+        "SUITESCOPE_TOKEN. DO_NOT_TRACK=1 or SUITESCOPE_SEND=0 stop sending whatever else says.",
+    )
+    group.addoption(
+        "--suitescope-dry-run",
+        action="store_true",
+        default=False,
+        help="send nothing: write the payload that would be sent (anonymised, redacted) next to the run file.",
+    )
+    group.addoption(
+        "--suitescope-anonymity",
+        choices=["named", "anonymous", "keep-vendor"],
+        default=None,
+        help="how the payload names the project (default: named when --suitescope-project is given or ini "
+        "'suitescope_project_from_pyproject' is true, anonymous otherwise).",
+    )
+    parser.addini("suitescope_url", "suitescope server to send runs to (the token: SUITESCOPE_TOKEN)", default="")
+    parser.addini(
+        "suitescope_project_from_pyproject",
+        "send the project under its pyproject.toml name (otherwise it is sent anonymous)",
+        type="bool",
+        default=False,
+    )
+    parser.addini("suitescope_redact", "extra patterns to redact before sending, one per line", type="linelist")
+    parser.addini("suitescope_send_deadline", "seconds the end of a run may wait for sending (default 3)", default="3")
     parser.addini("suitescope_instruments", "instruments to run: db, net, mem, all or none", default="all")
     parser.addini("suitescope_n_plus_one", "N+1 threshold: repeats of one SELECT shape in one test", default="5")
     parser.addini("suitescope_memory", "per-test memory mode: rss, peak or tracemalloc", default="rss")
@@ -104,6 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if consent is None or any(config.getoption(name, False) for name in NOT_A_RUN):
         return  # the common case costs one option lookup: nothing else of suitescope is even imported
     options = checked_options(config)  # a bad value is the user's error to fix: outside the guard
+    send = checked_send_settings(config)
     guard = config.stash.setdefault(GUARD, Guard())  # made early when --suitescope-cov started then
     with guard("plugin"):
         # Imported only now, so that a run that does not record pays nothing for the collector's modules.
@@ -125,13 +155,33 @@ def pytest_configure(config: pytest.Config) -> None:
         if hasattr(config, "workerinput"):
             config.pluginmanager.register(WorkerReporter(config, guard, observer), "suitescope-worker")
             return
-        controller = Controller(config, guard, consent, observer)
+        controller = Controller(config, guard, consent, observer, send)
         config.pluginmanager.register(controller, CONTROLLER)
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(XdistHooks(controller), XDIST_HOOKS)
     if not guard.active("plugin") and not guard.strict:
         # Configuration failed before the controller existed: still say so, once, at the end.
         config.pluginmanager.register(SummaryOnly(guard), CONTROLLER)
+
+
+def checked_send_settings(config: pytest.Config) -> Any:
+    """Whether and how to send the run; a usage error names a bad value."""
+    if hasattr(config, "workerinput"):
+        return None  # only the process that writes the run sends it
+    from suitescope.collector.sending import send_settings
+
+    named = bool(config.getoption("suitescope_project")) or bool(config.getini("suitescope_project_from_pyproject"))
+    try:
+        return send_settings(
+            config.getoption("suitescope_url") or config.getini("suitescope_url") or None,
+            named,
+            config.getoption("suitescope_anonymity"),
+            bool(config.getoption("suitescope_dry_run")),
+            tuple(config.getini("suitescope_redact")),
+            deadline=config.getini("suitescope_send_deadline"),
+        )
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def checked_options(config: pytest.Config) -> Any:

@@ -37,7 +37,7 @@ class UnittestRun:
                 settings.directory,
                 settings.project,
                 settings.vendor,
-                {"recording": settings.consent, "sending": False},
+                {"recording": settings.consent, "sending": False, "anonymity": None},
             ),
             self.guard,
         )

@@ -16,8 +16,8 @@ from typing import Any, cast
 
 from suitescope.schema.records import Record
 
-SCHEMA_VERSION = "1.2.0"
-_CURRENT = (1, 2)
+SCHEMA_VERSION = "1.3.0"
+_CURRENT = (1, 3)
 KINDS = ("test", "run")
 
 
@@ -100,6 +100,8 @@ def upgrade(obj: dict[str, Any]) -> dict[str, Any]:
             obj[key] = copy.deepcopy(default)
     if obj["kind"] == "run" and (major, minor) < (1, 1) and isinstance(obj.get("memory"), dict):
         obj["memory"].setdefault("processes", {})
+    if obj["kind"] == "run" and (major, minor) < (1, 3) and isinstance(obj.get("consent"), dict):
+        obj["consent"].setdefault("anonymity", None)
     return obj
 
 

@@ -268,6 +268,7 @@ class Collector(TypedDict):
 class Consent(TypedDict):
     recording: str
     sending: bool
+    anonymity: str | None  # how the payload names the project: named, anonymous, keep-vendor (None: not sent)
 
 
 class RunRecord(TypedDict):

@@ -241,5 +241,5 @@ def _run(
         },
         "configuration": {"workers": 0, "reruns": None, "randomly_seed": None, "plugins": {}, "options": []},
         "collector": {"name": "junit", "version": SCHEMA_VERSION},
-        "consent": {"recording": "junit", "sending": True},
+        "consent": {"recording": "junit", "sending": True, "anonymity": "named"},
     }

@@ -27,6 +27,7 @@ class ServerSettings:
     ) -> ServerSettings:
         """The embedded default: `suitescope.db` and `suitescope-queue.db` in `data_dir`."""
         data_dir = data_dir.resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)  # a new data directory is a normal first start
         return cls(
             database=database or f"sqlite:///{data_dir / 'suitescope.db'}",
             queue=queue or f"sqlite:///{data_dir / 'suitescope-queue.db'}",
