@@ -175,3 +175,28 @@ def test_the_key_lives_in_the_config_dir_and_is_made_once(tmp_path: Path) -> Non
     assert user_key(tmp_path) == key and len(key) == 32
     assert (tmp_path / "key").stat().st_mode & 0o777 == 0o600
     assert pseudonym(key, "acme/shop") == pseudonym(user_key(tmp_path), "acme/shop")
+
+
+def test_generic_account_names_are_not_hunted_through_test_names() -> None:
+    assert Redactor(user="root", host="localhost")("test_root_cause on localhost") == "test_root_cause on localhost"
+    assert Redactor(user="jdoe42", host="jdoe-laptop")("jdoe42 on jdoe-laptop") == "[user] on [host]"
+
+
+def test_a_real_payload_names_no_user_host_or_home(pytester: pytest.Pytester) -> None:
+    import getpass
+    import socket
+
+    home, user, host = str(Path.home()), getpass.getuser(), socket.gethostname()
+    pytester.makepyfile(
+        test_leaky=f"""
+        def test_leak():
+            assert 0, "home {home}/secret.txt user {user}@{host} cwd {pytester.path}/x"
+        """
+    )
+    pytester.runpytest_subprocess("--suitescope", "--suitescope-dry-run", "-p", "no:randomly")
+    (payload,) = (pytester.path / ".telemetry").glob("*.payload.ndjson")
+    text = payload.read_text()
+    assert home not in text and str(pytester.path) not in text
+    for name in (user, host):
+        if name.lower() not in ("root", "localhost") and len(name) >= 3:
+            assert name not in text

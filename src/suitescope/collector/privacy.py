@@ -61,6 +61,31 @@ _RULES: list[tuple[str, str, str]] = [
     ),
     ("e-mail address", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", "[email]"),
 ]
+# Account and host names that say nothing about a person, and would wreck test names if replaced everywhere.
+GENERIC_NAMES = frozenset(
+    {
+        "root",
+        "admin",
+        "user",
+        "test",
+        "tests",
+        "runner",
+        "ubuntu",
+        "debian",
+        "ci",
+        "build",
+        "builder",
+        "jenkins",
+        "vagrant",
+        "docker",
+        "app",
+        "localhost",
+        "runneradmin",
+        "circleci",
+        "gitlab-runner",
+        "buildkite-agent",
+    }
+)
 _PATH = re.compile(r"(?<![\w.~:/-])/(?:[\w.@+-]+/)+[\w.@+-]*")  # not inside a URL (after `:` or `/`)
 
 
@@ -76,7 +101,11 @@ class Redactor:
     def __post_init__(self) -> None:
         self.rules = [(re.compile(pattern), replacement) for _name, pattern, replacement in _RULES]
         self.rules += [(re.compile(pattern), REDACTED) for pattern in self.extra]
-        names = [(name, label) for name, label in ((self.user, "[user]"), (self.host, "[host]")) if len(name) >= 3]
+        names = [
+            (name, label)
+            for name, label in ((self.user, "[user]"), (self.host, "[host]"))
+            if len(name) >= 3 and name.lower() not in GENERIC_NAMES
+        ]
         self.names = [(re.compile(rf"(?i)(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])"), label) for n, label in names]
 
     def __call__(self, text: str) -> str:
