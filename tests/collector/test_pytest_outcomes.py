@@ -171,6 +171,6 @@ def test_run_record_environment_and_configuration(pytester: pytest.Pytester) -> 
     assert {"--suitescope", "--tb", "-k"} <= set(options)
     assert not {"one", "short", "--tb=short"} & set(options)  # names, never values
     assert "suitescope" in run["configuration"]["plugins"]
-    assert run["consent"] == {"recording": "option", "sending": False}
+    assert run["consent"] == {"recording": "option", "sending": False, "anonymity": None}
     assert run["memory"]["peak_rss_kb"] > 0
     assert run["coverage"] is None

@@ -315,3 +315,51 @@ def test_end_to_end_with_xdist_every_count_equals_the_local_file(
     )
     assert detail["results_total"] == len(tests)
     assert detail["record"]["configuration"]["workers"] == 2 and detail["record"]["project"] == "shop"
+
+
+def test_unittest_and_django_parallel_runs_are_sent_once_by_the_writing_process(
+    tmp_path: Path, fault_server: Any
+) -> None:
+    from tests.collector.unittest.suites import DJANGO_PROJECT
+    from tests.collector.unittest.test_django_runner import manage
+    from tests.collector.unittest.test_unittest_runner import write
+
+    bodies: list[bytes] = []
+
+    def accept(h: Any) -> None:
+        bodies.append(gzip.decompress(h.rfile.read(int(h.headers["Content-Length"]))))
+        h.send_response(202)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    url = fault_server(accept)
+    env = {"SUITESCOPE_TOKEN": "sst_test-token-0123456789abcdefghij", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    project = tmp_path / "django"
+    write(project, DJANGO_PROJECT)
+    (project / ".dbname").write_text("unused")
+    result = manage(
+        project,
+        "sqlite",
+        "--testrunner=suitescope.django.TestRunner",
+        "--parallel",
+        "2",
+        f"--suitescope-url={url}",
+        **env,
+    )
+    assert result.returncode == 1 and "suitescope: run sent to" in result.stderr, result.stderr
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "test_it.py").write_text("import unittest\nclass T(unittest.TestCase):\n    def test_a(self): pass\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "suitescope.unittest", f"--suitescope-url={url}"],
+        cwd=plain,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "suitescope: run sent to" in done.stderr, done.stderr
+    assert len(bodies) == 2  # one per run: Django's parallel workers sent nothing themselves
+    runs = [json.loads(body.splitlines()[-1]) for body in bodies]
+    assert [run["consent"]["sending"] for run in runs] == [True, True]
+    assert runs[0]["configuration"]["workers"] == 2 and runs[0]["consent"]["anonymity"] == "anonymous"

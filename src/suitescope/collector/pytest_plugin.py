@@ -49,26 +49,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only the tests that the changes since git revision REV can affect, by the newest per-test "
         "coverage map in the telemetry directory (see `suitescope affected --explain`).",
     )
-    group.addoption(
-        "--suitescope-url",
-        metavar="URL",
-        default=None,
-        help="send the run to this suitescope server (also ini 'suitescope_url', SUITESCOPE_URL); needs "
-        "SUITESCOPE_TOKEN. DO_NOT_TRACK=1 or SUITESCOPE_SEND=0 stop sending whatever else says.",
-    )
-    group.addoption(
-        "--suitescope-dry-run",
-        action="store_true",
-        default=False,
-        help="send nothing: write the payload that would be sent (anonymised, redacted) next to the run file.",
-    )
-    group.addoption(
-        "--suitescope-anonymity",
-        choices=["named", "anonymous", "keep-vendor"],
-        default=None,
-        help="how the payload names the project (default: named when --suitescope-project is given or ini "
-        "'suitescope_project_from_pyproject' is true, anonymous otherwise).",
-    )
     parser.addini("suitescope_url", "suitescope server to send runs to (the token: SUITESCOPE_TOKEN)", default="")
     parser.addini(
         "suitescope_project_from_pyproject",

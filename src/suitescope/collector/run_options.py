@@ -51,6 +51,32 @@ RUN_OPTIONS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     (
+        "--suitescope-url",
+        {
+            "metavar": "URL",
+            "default": None,
+            "help": "send the run to this suitescope server (also SUITESCOPE_URL; pytest: ini 'suitescope_url'); "
+            "needs SUITESCOPE_TOKEN. DO_NOT_TRACK=1 or SUITESCOPE_SEND=0 stop sending whatever else says.",
+        },
+    ),
+    (
+        "--suitescope-dry-run",
+        {
+            "action": "store_true",
+            "default": False,
+            "help": "send nothing: write the payload that would be sent (anonymised, redacted) next to the run file.",
+        },
+    ),
+    (
+        "--suitescope-anonymity",
+        {
+            "choices": ["named", "anonymous", "keep-vendor"],
+            "default": None,
+            "help": "how the payload names the project (default: named when --suitescope-project is given, or "
+            "pytest's ini 'suitescope_project_from_pyproject' is true; anonymous otherwise).",
+        },
+    ),
+    (
         "--suitescope-sql-params",
         {
             "action": "store_true",
@@ -123,6 +149,7 @@ class RunSettings:
     consent: str
     coverage: list[str] | None = None  # sources to measure with --suitescope-cov
     coverage_map: bool = False  # --suitescope-cov-map
+    send: Any = None  # SendSettings: whether and how the run is sent
 
 
 def split_project(name: str | None) -> tuple[str | None, str | None]:
@@ -151,6 +178,7 @@ def run_settings(values: argparse.Namespace | Any, root: Path, consent: str) -> 
     """Checked settings; raises ValueError naming a bad value (the runner prints it as a usage error)."""
     from suitescope.collector.environment import project_from_pyproject
     from suitescope.collector.instrument.options import instrument_options
+    from suitescope.collector.sending import send_settings
 
     directory = values.suitescope_dir or os.environ.get("SUITESCOPE_DIR") or DEFAULT_DIR
     check_coverage_installed(getattr(values, "suitescope_cov", None))
@@ -171,6 +199,12 @@ def run_settings(values: argparse.Namespace | Any, root: Path, consent: str) -> 
         consent=consent,
         coverage=getattr(values, "suitescope_cov", None),
         coverage_map=bool(getattr(values, "suitescope_cov_map", False)),
+        send=send_settings(
+            values.suitescope_url,
+            bool(values.suitescope_project),
+            values.suitescope_anonymity,
+            bool(values.suitescope_dry_run),
+        ),
     )
 
 

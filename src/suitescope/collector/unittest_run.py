@@ -37,7 +37,11 @@ class UnittestRun:
                 settings.directory,
                 settings.project,
                 settings.vendor,
-                {"recording": settings.consent, "sending": False, "anonymity": None},
+                {
+                    "recording": settings.consent,
+                    "sending": bool(settings.send and settings.send.sending),
+                    "anonymity": settings.send.anonymity if settings.send and settings.send.active else None,
+                },
             ),
             self.guard,
         )
@@ -51,6 +55,7 @@ class UnittestRun:
         self.seed: int | None = None
         self.worker_usage: dict[str, ProcessUsage] = {}
         self.worker_problems: dict[str, list[str]] = {}
+        self.sender: Any = None
 
     @property
     def run_id(self) -> str:
@@ -140,6 +145,13 @@ class UnittestRun:
                     self.coverage_totals(),
                 )
             )
+        send = self.settings.send
+        if send is not None and send.active and self.guard.active("sink"):
+            with self.guard("sender"):
+                from suitescope.collector.sending import RunSender
+
+                self.sender = RunSender(send, self.recorder.sink.path, self.root)
+                self.sender.start()
 
     def configuration(self) -> Configuration:
         return {
@@ -154,4 +166,8 @@ class UnittestRun:
         """One line per part that failed (here or in a worker), to print after unittest's summary."""
         lines = self.guard.summary_lines()
         lines += [f"{line} (workers {', '.join(sorted(names))})" for line, names in self.worker_problems.items()]
+        if self.sender is not None:
+            with self.guard("sender"):
+                lines.append(self.sender.wait())
+            self.sender = None
         return lines

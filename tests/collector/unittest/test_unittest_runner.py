@@ -78,7 +78,7 @@ def test_every_count_equals_unittests_summary(suite: Path) -> None:
     assert run["environment"]["framework"]["name"] == "unittest"
     # BrokenClass's two tests never ran: expected counts them, executed does not.
     assert run["tests_expected"] - run["tests_executed"] == 2
-    assert run["consent"] == {"recording": "runner", "sending": False}
+    assert run["consent"] == {"recording": "runner", "sending": False, "anonymity": None}
 
 
 def test_statuses_phases_and_fixtures(suite: Path) -> None:
