@@ -363,3 +363,18 @@ def test_unittest_and_django_parallel_runs_are_sent_once_by_the_writing_process(
     runs = [json.loads(body.splitlines()[-1]) for body in bodies]
     assert [run["consent"]["sending"] for run in runs] == [True, True]
     assert runs[0]["configuration"]["workers"] == 2 and runs[0]["consent"]["anonymity"] == "anonymous"
+
+
+def test_a_large_run_goes_in_parts_and_arrives_whole(
+    suite: tuple[Path, dict[str, str]], live_server: tuple[str, str, str]
+) -> None:
+    from suitescope.sinks.http import post_run
+    from tests.server.factory import make_report, ndjson
+
+    url, ingest, read = live_server
+    run, tests = make_report(["passed"] * 3000)
+    body = gzip.compress(ndjson(run, tests))
+    delivery = post_run(url, ingest, body, run["run_id"], time.monotonic() + 30, part_bytes=len(body) // 5)
+    assert delivery.accepted, delivery
+    (stored,) = stored_runs(url, read)
+    assert stored["run_id"] == run["run_id"] and stored["tests"] == 3000

@@ -235,3 +235,40 @@ def test_an_older_minor_version_is_upgraded(server: Server) -> None:
     server.drain()
     results = stored_results(server, run["run_id"])
     assert [r["db_queries"] for r in results] == [None, None, None]  # not measured, not zero
+
+
+def post_part(server: Server, body: bytes, run_id: str, part: int, parts: int, token: str = "ingest") -> Any:
+    return server.post_run(body, token=token, gzip=True, run_id=run_id, part=part, parts=parts)
+
+
+def test_a_run_sent_in_parts_is_queued_whole_when_the_last_part_is_in(server: Server) -> None:
+    run, tests = make_report(["passed"] * 7 + ["failed"] * 2)
+    lines = ndjson(run, tests).splitlines(keepends=True)
+    pieces = [b"".join(lines[0:4]), b"".join(lines[4:8]), b"".join(lines[8:])]  # the run record is last
+    first = post_part(server, pieces[0], run["run_id"], 1, 3)
+    assert first.status_code == 202 and first.json()["complete"] is False and first.json()["parts_received"] == 1
+    status = server.client.get(first.json()["status_url"], headers=server.auth("ingest")).json()
+    assert (status["state"], status["parts_received"], status["parts"]) == ("partial", 1, 3)
+    assert post_part(server, pieces[2], run["run_id"], 3, 3).json()["complete"] is False  # in any order
+    assert post_part(server, pieces[0], run["run_id"], 1, 3).json()["parts_received"] == 2  # again: replaced
+    last = post_part(server, pieces[1], run["run_id"], 2, 3)
+    assert last.status_code == 202 and last.json()["complete"] is True
+    assert server.drain() == 1
+    stored = stored_results(server, run["run_id"])
+    assert [r["nodeid"] for r in stored] == [t["id"] for t in tests]
+
+
+def test_parts_that_cannot_make_a_run_are_refused_and_dropped(server: Server) -> None:
+    run, tests = make_report(["passed"] * 4)
+    lines = ndjson(run, tests).splitlines(keepends=True)
+    no_run = [b"".join(lines[0:2]), b"".join(lines[2:4])]
+    assert post_part(server, no_run[0], run["run_id"], 1, 2).status_code == 202
+    body = error_of(post_part(server, no_run[1], run["run_id"], 2, 2), 422)
+    assert "exactly one run record" in body["error"]
+    assert server.state.queue.parts_received(run["run_id"]) is None  # dropped: the sender starts again
+    other, other_tests = make_report()
+    foreign = error_of(post_part(server, ndjson(other, other_tests), run["run_id"], 1, 2), 422)
+    assert "must be of run" in foreign["error"]
+    missing = server.post_run(lines[0], gzip=True, part=1, parts=2)
+    assert error_of(missing, 422)["detail"][0]["loc"] == ["query", "run_id"]
+    assert error_of(server.post_run(lines[0], gzip=True, run_id=run["run_id"], part=3, parts=2), 422)

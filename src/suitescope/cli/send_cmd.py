@@ -11,7 +11,7 @@ import click
 
 from suitescope.collector.privacy import PrivacyPolicy, Redactor, user_key
 from suitescope.collector.sending import ANONYMITIES, payload_of
-from suitescope.sinks.http import post_report
+from suitescope.sinks.http import post_run
 from suitescope.sinks.spool import Spool, default_spool_dir
 
 ANONYMITY = click.option(
@@ -83,7 +83,7 @@ def upload(
         return
     failed = 0
     for number, (run_id, body, spooled) in enumerate(jobs, start=1):
-        delivery = post_report(url, token, body, time.monotonic() + timeout, timeout=min(timeout, 10.0))
+        delivery = post_run(url, token, body, run_id, time.monotonic() + timeout)
         if delivery.accepted and spooled is not None:
             spool.remove(spooled)
         failed += not delivery.accepted

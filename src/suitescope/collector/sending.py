@@ -20,7 +20,7 @@ from typing import Any
 
 from suitescope.collector.privacy import Anonymity, PrivacyPolicy, Redactor, user_key
 from suitescope.schema.codec import dumps, read_ndjson
-from suitescope.sinks.http import Delivery, post_report
+from suitescope.sinks.http import Delivery, post_run
 from suitescope.sinks.spool import Spool, default_spool_dir
 
 DEADLINE_S = 3.0
@@ -143,8 +143,8 @@ class RunSender:
             if self.settings.dry_run:
                 self.outcome = self._dry_run()
                 return
-            _run_id, body, tests = self.prepared
-            delivery = self._post(body)
+            run_id, body, tests = self.prepared
+            delivery = self._post(body, run_id)
             if delivery.accepted:
                 self.outcome = f"suitescope: run sent to {self.settings.url} ({tests:,} tests)" + self._send_spool()
             else:
@@ -156,8 +156,8 @@ class RunSender:
             else:
                 self.outcome = f"suitescope: run not sent ({reason})"
 
-    def _post(self, body: bytes) -> Delivery:
-        return post_report(self.settings.url or "", self.settings.token or "", body, self.deadline)
+    def _post(self, body: bytes, run_id: str) -> Delivery:
+        return post_run(self.settings.url or "", self.settings.token or "", body, run_id, self.deadline)
 
     def _dry_run(self) -> str:
         assert self.prepared is not None
@@ -181,9 +181,7 @@ class RunSender:
         for path in self.spool.pending():
             if time.monotonic() >= self.deadline - 0.2:
                 break
-            if post_report(
-                self.settings.url or "", self.settings.token or "", path.read_bytes(), self.deadline
-            ).accepted:
+            if self._post(path.read_bytes(), path.name.split(".")[0]).accepted:
                 self.spool.remove(path)
                 sent += 1
         return f", and {sent} spooled run{'s' * (sent != 1)}" if sent else ""

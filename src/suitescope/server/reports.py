@@ -53,6 +53,28 @@ def media_type(content_type: str | None) -> str:
 
 def read_report(data: bytes, kind: str, limits: Limits) -> Report:
     """Parse and validate a report; ApiError (400, 413 or 422) says what is wrong and where."""
+    return _assemble(_validated(data, kind, limits))
+
+
+def read_part(data: bytes, kind: str, limits: Limits, run_id: str) -> tuple[bool, int]:
+    """Validate one part of a run sent in parts: (whether it holds the run record, how many test records)."""
+    records = _validated(data, kind, limits)
+    runs = [loc for loc, record in records if record.get("kind") == "run"]
+    if len(runs) > 1:
+        raise ApiError(
+            422, "a part holds one run record at most", [{"loc": list(runs[1]), "msg": "a second run record"}]
+        )
+    strays = [loc for loc, record in records if record.get("run_id") != run_id]
+    if strays:
+        raise ApiError(
+            422,
+            f"every record of a part must be of run {run_id!r}",
+            [{"loc": [*loc, "run_id"], "msg": "another run's record"} for loc in strays[:MAX_ERRORS]],
+        )
+    return bool(runs), len(records) - len(runs)
+
+
+def _validated(data: bytes, kind: str, limits: Limits) -> list[Located]:
     long: set[tuple[str | int, ...]] = set()
     records = list(_records(data, kind, long))
     tests = sum(1 for _loc, record in records if record.get("kind") == "test")
@@ -71,7 +93,7 @@ def read_report(data: bytes, kind: str, limits: Limits) -> Report:
             break
     if errors:
         raise ApiError(422, "the report does not follow schema v1", errors[:MAX_ERRORS])
-    return _assemble(records)
+    return records
 
 
 def parse_report(data: bytes, kind: str) -> Report:

@@ -9,10 +9,12 @@ redirect loop costs one request.
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from email.message import Message
@@ -42,11 +44,35 @@ def runs_url(server: str) -> str:
     return server.rstrip("/") + "/api/v1/runs"
 
 
-def post_report(server: str, token: str, body: bytes, deadline: float, timeout: float = 2.0) -> Delivery:
+PART_BYTES = 4 * 1024 * 1024  # a run whose payload is larger, gzipped, is sent in parts of about this size
+
+
+def post_run(
+    server: str, token: str, body: bytes, run_id: str, deadline: float, part_bytes: int = PART_BYTES
+) -> Delivery:
+    """Send a run's gzipped NDJSON: in one request, or, when larger than `part_bytes`, in parts the server puts
+    back together (each its own request, retried on its own; the run is accepted once every part is)."""
+    if len(body) <= part_bytes:
+        return post_report(server, token, body, deadline)
+    lines = gzip.decompress(body).splitlines(keepends=True)
+    count = min(len(lines), -(-len(body) // part_bytes))
+    size = -(-len(lines) // count)
+    pieces = [lines[start : start + size] for start in range(0, len(lines), size)]
+    for number, piece in enumerate(pieces, start=1):
+        query = urllib.parse.urlencode({"run_id": run_id, "part": number, "parts": len(pieces)})
+        delivery = post_report(server, token, gzip.compress(b"".join(piece), compresslevel=6), deadline, query=query)
+        if not delivery.accepted:
+            return Delivery(False, f"part {number} of {len(pieces)}: {delivery.reason}", delivery.status)
+    return delivery
+
+
+def post_report(
+    server: str, token: str, body: bytes, deadline: float, timeout: float = 2.0, query: str = ""
+) -> Delivery:
     """POST `body` (gzipped NDJSON) until accepted, refused for good, or `deadline` (time.monotonic()) passes."""
     last = Delivery(False, "timeout")
     while (left := deadline - time.monotonic()) > 0.05:
-        last, retry_after = _attempt(server, token, body, min(timeout, left))
+        last, retry_after = _attempt(server, token, body, min(timeout, left), query)
         if last.accepted or retry_after is None:
             return last
         pause = max(retry_after, RETRY_PAUSE_S)
@@ -56,10 +82,10 @@ def post_report(server: str, token: str, body: bytes, deadline: float, timeout: 
     return last
 
 
-def _attempt(server: str, token: str, body: bytes, timeout: float) -> tuple[Delivery, float | None]:
+def _attempt(server: str, token: str, body: bytes, timeout: float, query: str) -> tuple[Delivery, float | None]:
     """One request: the delivery, and after how long trying again could help (None: it cannot)."""
     request = urllib.request.Request(
-        runs_url(server),
+        runs_url(server) + (f"?{query}" if query else ""),
         data=body,
         method="POST",
         headers={

@@ -8,6 +8,7 @@ idempotence by run_id makes it exactly once in effect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -24,6 +25,20 @@ class NewJob:
 class Job(NewJob):
     id: int = 0
     attempts: int = 0  # leases so far, this one included
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a run sent in parts; the run becomes a job once every part is in."""
+
+    run_id: str
+    project_id: int
+    part: int  # 1 .. parts
+    parts: int
+    meta: dict[str, Any]
+    body: bytes  # as received
+    has_run: bool  # holds the run record
+    tests: int
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,10 @@ class Depth:
 
 class Queue(Protocol):
     def put(self, job: NewJob) -> int: ...
+    def put_part(self, part: Part) -> int: ...
+    def assemble(self, run_id: str, parts: int, make: Callable[[list[Part]], NewJob]) -> int | None: ...
+    def parts_received(self, run_id: str) -> tuple[int, int, int] | None: ...
+    def drop_parts(self, run_id: str) -> None: ...
     def lease(self, owner: str, visibility_s: float, limit: int = 1, max_bytes: int = 1 << 62) -> list[Job]: ...
     def ack(self, job_ids: list[int]) -> None: ...
     def release(self, job_id: int, delay_s: float) -> None: ...

@@ -13,9 +13,10 @@ import socket
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from suitescope.server.queue import Depth, Job, JobInfo, NewJob
+from suitescope.server.queue import Depth, Job, JobInfo, NewJob, Part
 
 VERSION = 1
 SCHEMA = """
@@ -34,7 +35,20 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_available ON jobs (state, available_at);
 CREATE INDEX IF NOT EXISTS jobs_run ON jobs (run_id);
+CREATE TABLE IF NOT EXISTS parts (          -- runs sent in parts, until the last part is in
+    run_id TEXT NOT NULL,
+    part INTEGER NOT NULL,
+    parts INTEGER NOT NULL,
+    project_id INTEGER NOT NULL,
+    meta TEXT NOT NULL,
+    body BLOB NOT NULL,
+    has_run INTEGER NOT NULL,
+    tests INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (run_id, part)
+);
 """
+PART_TTL_S = 24 * 3600  # parts of a run whose other parts never came are dropped after a day
 INFO = "id, run_id, project_id, state, attempts, created_at, available_at, last_error"
 
 
@@ -74,6 +88,66 @@ class SqliteQueue:
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
+
+    def put_part(self, part: Part) -> int:
+        """Keep one part (sending it again replaces it); how many parts of its run are in now."""
+        now = time.time()
+        conn = self._conn()
+        conn.execute("DELETE FROM parts WHERE created_at < ?", (now - PART_TTL_S,))
+        conn.execute(
+            "INSERT OR REPLACE INTO parts (run_id, part, parts, project_id, meta, body, has_run, tests, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                part.run_id,
+                part.part,
+                part.parts,
+                part.project_id,
+                json.dumps(part.meta),
+                part.body,
+                part.has_run,
+                part.tests,
+                now,
+            ),
+        )
+        return int(conn.execute("SELECT count(*) FROM parts WHERE run_id = ?", (part.run_id,)).fetchone()[0])
+
+    def assemble(self, run_id: str, parts: int, make: Callable[[list[Part]], NewJob]) -> int | None:
+        """When all `parts` parts of a run are in: `make` one job of them, queue it and drop the parts, in one
+        transaction (so a run is queued once, however its last parts race). None while parts are missing."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows = conn.execute(
+                "SELECT run_id, project_id, part, parts, meta, body, has_run, tests FROM parts WHERE run_id = ?"
+                " ORDER BY part",
+                (run_id,),
+            ).fetchall()
+            if [row[2] for row in rows] != list(range(1, parts + 1)):
+                conn.execute("ROLLBACK")
+                return None
+            found = [Part(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], bool(r[6]), r[7]) for r in rows]
+            job = make(found)
+            now = time.time()
+            cursor = conn.execute(
+                "INSERT INTO jobs (run_id, project_id, meta, body, created_at, available_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (job.run_id, job.project_id, json.dumps(job.meta), job.body, now, now),
+            )
+            conn.execute("DELETE FROM parts WHERE run_id = ?", (run_id,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def parts_received(self, run_id: str) -> tuple[int, int, int] | None:
+        """(parts in, parts in all, project id) of a run still being sent in parts, or None."""
+        query = "SELECT count(*), max(parts), max(project_id) FROM parts WHERE run_id = ?"
+        row = self._conn().execute(query, (run_id,)).fetchone()
+        return (int(row[0]), int(row[1]), int(row[2])) if row[0] else None
+
+    def drop_parts(self, run_id: str) -> None:
+        self._conn().execute("DELETE FROM parts WHERE run_id = ?", (run_id,))
 
     def lease(self, owner: str, visibility_s: float, limit: int = 1, max_bytes: int = 1 << 62) -> list[Job]:
         """Lease up to `limit` available jobs, oldest first, whose bodies add up to at most `max_bytes` (the first
