@@ -21,6 +21,7 @@ from suitescope.analysis.network import external_calls
 from suitescope.analysis.queries import most_queries, n_plus_one
 from suitescope.analysis.runs import Loaded, Run, load_runs
 from suitescope.analysis.slow import slowest
+from suitescope.cli.findings import findings_data, render_findings
 from suitescope.schema.codec import SchemaVersionError
 from suitescope.schema.records import STATUSES, Environment
 
@@ -33,7 +34,11 @@ from suitescope.schema.records import STATUSES, Environment
     "--top", "top_limit", default=10, show_default=True, help="how many tests to list by queries and by memory."
 )
 @click.option("--last", type=int, default=None, help="only the last N runs of those found.")
-def report(paths: tuple[Path, ...], as_json: bool, slow_limit: int, top_limit: int, last: int | None) -> None:
+@click.option("--flaky", is_flag=True, help="only flaky and broken tests, with their evidence.")
+@click.option("--lost", is_flag=True, help="only tests the latest run of a branch lost, and why; and untested gaps.")
+def report(
+    paths: tuple[Path, ...], as_json: bool, slow_limit: int, top_limit: int, last: int | None, flaky: bool, lost: bool
+) -> None:
     """Summarise recorded runs: counts, environment, slowest tests, failures grouped by fingerprint, and what
     the instruments saw: tests by query count, N+1 findings, tests that reached other machines, memory growth.
 
@@ -50,6 +55,13 @@ def report(paths: tuple[Path, ...], as_json: bool, slow_limit: int, top_limit: i
         raise click.ClickException(
             f"no runs found in {', '.join(map(str, paths or ('.telemetry',)))}: record one with `pytest --suitescope`"
         )
+    if flaky or lost:
+        found = findings_data(loaded, flaky, lost)
+        if as_json:
+            click.echo(json.dumps(found, indent=2))
+        else:
+            render_findings(found, Console(highlight=False))
+        return
     data = report_data(loaded, slow_limit, top_limit)
     if as_json:
         click.echo(json.dumps(data, indent=2))

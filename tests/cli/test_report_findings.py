@@ -1,0 +1,47 @@
+"""`suitescope report --flaky --lost` over runs recorded by the pytest plugin."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from suitescope.cli.commands import cli
+
+FLIPPING = """
+import pathlib
+
+def test_flips():
+    counter = pathlib.Path("count.txt")
+    n = int(counter.read_text()) if counter.exists() else 0
+    counter.write_text(str(n + 1))
+    assert n % 2 == 0
+
+def test_steady():
+    assert True
+
+def test_always_fails():
+    assert False
+"""
+
+
+def test_flaky_broken_and_lost_from_recorded_runs(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_app=FLIPPING, test_gone="def test_removed_later(): pass\n")
+    for number in range(4):
+        if number == 3:
+            (pytester.path / "test_gone.py").unlink()
+        pytester.runpytest("--suitescope", "-p", "no:randomly", "-p", "no:cacheprovider")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["report", "--flaky", "--lost", "--json", str(pytester.path / ".telemetry")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [f["test"] for f in data["flaky"]] == ["test_app.py::test_flips"]
+    assert data["flaky"][0]["reasons"][0].startswith("flips on")
+    assert [b["test"] for b in data["broken"]] == ["test_app.py::test_always_fails"]
+    assert [(item["test"], item["reason"]) for item in data["lost"]] == [
+        ("test_gone.py::test_removed_later", "no longer collected: deleted, renamed or deselected")
+    ]
+    tables = runner.invoke(cli, ["report", "--flaky", str(pytester.path / ".telemetry")], env={"COLUMNS": "200"})
+    assert "1 flaky test" in tables.output and "test_app.py::test_flips" in tables.output
+    assert "1 broken test" in tables.output
