@@ -45,3 +45,18 @@ def test_flaky_broken_and_lost_from_recorded_runs(pytester: pytest.Pytester) -> 
     tables = runner.invoke(cli, ["report", "--flaky", str(pytester.path / ".telemetry")], env={"COLUMNS": "200"})
     assert "1 flaky test" in tables.output and "test_app.py::test_flips" in tables.output
     assert "1 broken test" in tables.output
+
+
+def test_each_finding_flag_alone_and_markup_in_names_stays_text(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_m="import pytest\n@pytest.mark.parametrize('x', ['[red]boom'])\ndef test_p(x): assert 0\n")
+    for _ in range(3):
+        pytester.runpytest("--suitescope", "-p", "no:randomly", "-p", "no:cacheprovider")
+    telemetry = str(pytester.path / ".telemetry")
+    runner = CliRunner()
+    data = json.loads(
+        runner.invoke(cli, ["report", "--slow", "--failures", "--regressions", "--json", telemetry]).output
+    )
+    assert set(data) == {"slowest", "failure_groups", "regressions"}
+    assert data["regressions"] == {"durations": [], "queries": [], "new_hosts": []}
+    tables = runner.invoke(cli, ["report", "--flaky", telemetry], env={"COLUMNS": "200"}).output
+    assert "test_p[[red]boom]" in tables  # printed as text, not taken for a colour

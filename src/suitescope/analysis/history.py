@@ -29,6 +29,7 @@ class RunInfo:
     state: str  # completed, interrupted, crashed, running
     lost_workers: int = 0
     dirty: bool = False  # a working tree with uncommitted changes: its commit is not the code that ran
+    environment: str = ""  # "3.12 Linux": durations compare only within one
 
     @property
     def finished_cleanly(self) -> bool:
@@ -46,6 +47,8 @@ class Outcome:
     final: bool
     fingerprint: str | None
     duration_ms: float
+    queries: int | None = None  # None: the db instrument did not run
+    external_hosts: tuple[str, ...] = ()  # hosts other than loopback it reached
 
     @property
     def failed(self) -> bool:
@@ -74,6 +77,7 @@ def run_info(run: Run) -> RunInfo:
         record["state"],
         record.get("lost_workers") or 0,
         bool(git.get("dirty")),
+        f"{'.'.join(env['python']['version'].split('.')[:2])} {env['os']['name']}",
     )
 
 
@@ -86,6 +90,7 @@ def from_runs(runs: Iterable[Run]) -> Iterator[Outcome]:
             if when in ("subtest", "setup_class", "teardown_class", "setup_module", "teardown_module"):
                 continue
             failure = test["failure"]
+            db, network = test.get("db"), test.get("network") or ()
             yield Outcome(
                 test["id"],
                 test["file"],
@@ -96,4 +101,6 @@ def from_runs(runs: Iterable[Run]) -> Iterator[Outcome]:
                 test["final"],
                 failure["fingerprint"] if failure else None,
                 test["duration_ms"],
+                db["count"] if db else None,
+                tuple(sorted({call["host"] for call in network if call["host"] and not call["loopback"]})),
             )

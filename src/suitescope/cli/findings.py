@@ -12,12 +12,19 @@ from rich.text import Text  # user data goes into Text, never into markup
 from suitescope.analysis.flaky import analyse
 from suitescope.analysis.history import from_runs
 from suitescope.analysis.lost import gaps, lost_tests
+from suitescope.analysis.regressions import duration_regressions, new_hosts, query_regressions
 from suitescope.analysis.runs import Loaded
 
 
-def findings_data(loaded: Loaded, flaky: bool, lost: bool) -> dict[str, Any]:
+def findings_data(loaded: Loaded, flaky: bool, lost: bool, regressions: bool = False) -> dict[str, Any]:
     outcomes = list(from_runs(loaded.runs))
     data: dict[str, Any] = {}
+    if regressions:
+        data["regressions"] = {
+            "durations": [{**asdict(r), "ratio": r.ratio} for r in duration_regressions(outcomes)],
+            "queries": [asdict(r) for r in query_regressions(outcomes)],
+            "new_hosts": [asdict(h) for h in new_hosts(outcomes)],
+        }
     if flaky:
         found = analyse(outcomes)
         data["flaky"] = [asdict(f) for f in found.flaky]
@@ -32,6 +39,9 @@ def findings_data(loaded: Loaded, flaky: bool, lost: bool) -> dict[str, Any]:
 
 
 def render_findings(data: dict[str, Any], console: Console) -> None:
+    if "regressions" in data:
+        for table in regression_tables(data["regressions"]):
+            console.print(table)
     if "flaky" in data:
         console.print(flaky_table(data["flaky"]) if data["flaky"] else "[green]No flaky tests.[/]")
         if data["broken"]:
@@ -91,3 +101,30 @@ def lost_table(rows: list[dict[str, Any]]) -> Table:
     for row in rows:
         table.add_row(Text(row["test"]), Text(row["branch"] or "-"), row["last_seen_run"][-8:], Text(row["reason"]))
     return table
+
+
+def regression_tables(found: dict[str, list[dict[str, Any]]]) -> list[Table | Text | str]:
+    if not any(found.values()):
+        return ["[green]No regressions.[/]"]
+    tables: list[Table | Text | str] = []
+    if found["durations"]:
+        table = Table(title="slower since", title_justify="left")
+        for name in ("test", "branch", "environment", "baseline", "now", "since commit"):
+            table.add_column(name)
+        for r in found["durations"]:
+            table.add_row(
+                Text(r["test"]),
+                Text(r["branch"] or "-"),
+                r["environment"],
+                f"{r['baseline_ms']:.1f} ms",
+                f"{r['recent_ms']:.1f} ms ({r['ratio']:.1f}x)",
+                (r["since_commit"] or "-")[:12],
+            )
+        tables.append(table)
+    for r in found["queries"]:
+        tables.append(
+            f"{r['test']}: {r['before']} -> {r['now']} queries since {(r['since_commit'] or r['since_run'])[:12]}"
+        )
+    for h in found["new_hosts"]:
+        tables.append(f"{h['test']}: reaches {h['host']} since {(h['since_commit'] or h['since_run'])[:12]}")
+    return tables

@@ -34,10 +34,18 @@ from suitescope.schema.records import STATUSES, Environment
     "--top", "top_limit", default=10, show_default=True, help="how many tests to list by queries and by memory."
 )
 @click.option("--last", type=int, default=None, help="only the last N runs of those found.")
-@click.option("--flaky", is_flag=True, help="only flaky and broken tests, with their evidence.")
-@click.option("--lost", is_flag=True, help="only tests the latest run of a branch lost, and why; and untested gaps.")
+@click.option("--flaky", is_flag=True, help="flaky and broken tests, with their evidence.")
+@click.option("--regressions", is_flag=True, help="tests slower since a commit (CI runs), more queries, new hosts.")
+@click.option("--lost", is_flag=True, help="tests the latest run of a branch lost, and why; and untested gaps.")
+@click.option("--slow", is_flag=True, help="the slowest tests and their share of the suite's time.")
+@click.option("--failures", is_flag=True, help="failures grouped by fingerprint.")
 def report(
-    paths: tuple[Path, ...], as_json: bool, slow_limit: int, top_limit: int, last: int | None, flaky: bool, lost: bool
+    paths: tuple[Path, ...],
+    as_json: bool,
+    slow_limit: int,
+    top_limit: int,
+    last: int | None,
+    **only: bool,
 ) -> None:
     """Summarise recorded runs: counts, environment, slowest tests, failures grouped by fingerprint, and what
     the instruments saw: tests by query count, N+1 findings, tests that reached other machines, memory growth.
@@ -55,14 +63,25 @@ def report(
         raise click.ClickException(
             f"no runs found in {', '.join(map(str, paths or ('.telemetry',)))}: record one with `pytest --suitescope`"
         )
-    if flaky or lost:
-        found = findings_data(loaded, flaky, lost)
+    data = report_data(loaded, slow_limit, top_limit)
+    if any(only.values()):  # one or more findings, and nothing else
+        found = findings_data(loaded, only["flaky"], only["lost"], only["regressions"])
+        if only["slow"]:
+            found["slowest"] = data["slowest"]
+        if only["failures"]:
+            found["failure_groups"] = data["failure_groups"]
         if as_json:
             click.echo(json.dumps(found, indent=2))
-        else:
-            render_findings(found, Console(highlight=False))
+            return
+        console = Console(highlight=False)
+        if "slowest" in found:
+            console.print(slowest_table(found["slowest"]) if found["slowest"] else "No tests.")
+        if "failure_groups" in found:
+            console.print(
+                failures_table(found["failure_groups"]) if found["failure_groups"] else "[green]No failures.[/]"
+            )
+        render_findings(found, console)
         return
-    data = report_data(loaded, slow_limit, top_limit)
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
