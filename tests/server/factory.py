@@ -96,6 +96,8 @@ def make_report(
     python: str = "3.12.4",
     branch: str = "main",
     names: list[str] | None = None,
+    commit: str = "abc123",
+    ci: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A run of len(statuses) tests (default: three passing), test i named `tests/test_mod.py::test_<i>`."""
     statuses = statuses or ["passed"] * 3
@@ -127,6 +129,16 @@ def make_report(
         counts[status] += 1
     run["environment"]["python"]["version"] = python
     run["environment"]["git"]["branch"] = branch
+    run["environment"]["git"]["commit"] = commit
+    if ci:
+        run["environment"]["ci"] = {
+            "provider": "github",
+            "build_id": "1",
+            "build_url": None,
+            "branch": branch,
+            "commit": commit,
+            "pr": None,
+        }
     run.update(
         run_id=run_id,
         started=iso(started),

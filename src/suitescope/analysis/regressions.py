@@ -78,6 +78,10 @@ def duration_regressions(
         mad = statistics.median(abs(d - median) for d in durations)
         threshold = max(median + z * MAD_TO_SIGMA * mad, median * min_ratio, median + min_ms)
         if all(p.duration_ms > threshold for p in recent):
+            start = len(points) - sustained  # back to where the slowdown began: its first slow run
+            while start > 0 and points[start - 1].duration_ms > threshold:
+                start -= 1
+            recent = points[start:]
             found.append(
                 DurationRegression(
                     test,

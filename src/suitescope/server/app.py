@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from suitescope import __version__
-from suitescope.server import errors, hooks, ingest, reads
+from suitescope.server import errors, findings, hooks, ingest, reads
 from suitescope.server.clock import days_ago
 from suitescope.server.metrics import Metrics, exposition
 from suitescope.server.queue import open_queue
@@ -62,6 +62,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(ingest.router)
     app.include_router(reads.router)
     app.include_router(hooks.router)
+    app.include_router(findings.router)
     app.add_api_route("/healthz", _health(state), methods=["GET"], tags=["operations"], summary="Liveness and depth")
     app.add_api_route(
         "/metrics", _metrics(state), methods=["GET"], tags=["operations"], response_class=PlainTextResponse

@@ -1,0 +1,119 @@
+"""Findings of a project, computed by the same `analysis` functions as `suitescope report`, with evidence links.
+
+Each endpoint reads no more of the store than its finding needs: flaky and broken read the histories of the
+tests that failed or were retried in the window only; regressions and lost tests read the window's runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import func, select
+
+from suitescope.analysis.flaky import analyse
+from suitescope.analysis.lost import gaps, lost_tests
+from suitescope.analysis.regressions import duration_regressions, query_regressions
+from suitescope.server.auth import Caller, caller, project_for_read
+from suitescope.server.responses import Json
+from suitescope.server.store import history
+from suitescope.server.store.tables import results, runs
+
+router = APIRouter(prefix="/api/v1/findings", tags=["findings"])
+ProjectName = Annotated[str, Query(min_length=1, max_length=200)]
+
+
+def _linked(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Evidence with a link to each run it cites."""
+    for item in items:
+        for entry in item.get("evidence", ()):
+            entry["run_url"] = f"/api/v1/runs/{entry['run_id']}"
+    return items
+
+
+@router.get("/flaky", summary="Flaky and broken tests, infrastructure failures apart, with evidence")
+def get_flaky(
+    who: Annotated[Caller, Depends(caller)],
+    project: ProjectName,
+    runs_back: Annotated[int, Query(alias="runs", ge=2, le=1000, description="how many recent runs to read")] = 200,
+) -> Json:
+    target = project_for_read(who, project)
+    with who.state.store.read() as conn:
+        run_ids = history.recent_runs(conn, target.id, runs_back)
+        suspects = history.failing_tests(conn, run_ids)
+        found = analyse(history.outcomes(conn, run_ids, suspects)) if suspects else analyse([])
+    return Json(
+        {
+            "project": target.name,
+            "runs": len(run_ids),
+            "flaky": _linked([asdict(f) for f in found.flaky]),
+            "broken": _linked([asdict(b) for b in found.broken]),
+            "infra": {"failures": found.infra_failures, "runs": found.infra_runs},
+        }
+    )
+
+
+@router.get("/regressions", summary="Tests slower since a commit, and tests running more queries")
+def get_regressions(
+    who: Annotated[Caller, Depends(caller)],
+    project: ProjectName,
+    branch: Annotated[str | None, Query(max_length=200)] = None,
+    runs_back: Annotated[int, Query(alias="runs", ge=2, le=200)] = 23,
+) -> Json:
+    target = project_for_read(who, project)
+    with who.state.store.read() as conn:
+        run_ids = history.recent_runs(conn, target.id, runs_back, branch)
+        rows = history.outcomes(conn, run_ids)
+    durations = [
+        {**asdict(r), "ratio": r.ratio, "run_urls": [f"/api/v1/runs/{i}" for i in r.runs]}
+        for r in duration_regressions(rows)
+    ]
+    return Json(
+        {"project": target.name, "durations": durations, "queries": [asdict(q) for q in query_regressions(rows)]}
+    )
+
+
+@router.get("/lost", summary="Tests the latest run of a branch lost, and runs that ran fewer tests than collected")
+def get_lost(
+    who: Annotated[Caller, Depends(caller)],
+    project: ProjectName,
+    runs_back: Annotated[int, Query(alias="runs", ge=2, le=200)] = 20,
+) -> Json:
+    target = project_for_read(who, project)
+    with who.state.store.read() as conn:
+        run_ids = history.recent_runs(conn, target.id, runs_back)
+        rows = history.outcomes(conn, run_ids)
+        counts = conn.execute(
+            select(runs.c.run_id, runs.c.tests_expected, runs.c.tests).where(runs.c.run_id.in_(run_ids))
+        ).all()
+    found_gaps = [{**asdict(g), "missing": g.missing} for g in gaps((r[0], r[1], r[2]) for r in counts)]
+    return Json({"project": target.name, "lost": [asdict(item) for item in lost_tests(rows)], "gaps": found_gaps})
+
+
+@router.get("/failures", summary="Failures grouped by fingerprint: count, tests, first and last seen, a message")
+def get_failures(
+    who: Annotated[Caller, Depends(caller)],
+    project: ProjectName,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> Json:
+    target = project_for_read(who, project)
+    r = results.c
+    query = (
+        select(
+            r.fingerprint,
+            func.count().label("count"),
+            func.count(func.distinct(r.test_id)).label("tests"),
+            func.min(r.started_at).label("first_seen"),
+            func.max(r.started_at).label("last_seen"),
+            func.max(r.failure_type).label("type"),
+            func.max(r.failure_message).label("message"),
+        )
+        .where(r.project_id == target.id, r.fingerprint.is_not(None))
+        .group_by(r.fingerprint)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    with who.state.store.read() as conn:
+        groups = [dict(row._mapping) for row in conn.execute(query)]
+    return Json({"project": target.name, "groups": groups})

@@ -1,0 +1,80 @@
+"""The findings endpoints: the analysis of `suitescope report` over the store, with evidence links."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tests.server.conftest import Server
+
+START = datetime.now(timezone.utc) - timedelta(days=2)
+
+
+def get(server: Server, url: str, **params: Any) -> Any:
+    answer = server.client.get(url, params={"project": "acme/shop", **params}, headers=server.auth("read"))
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_flaky_broken_and_failure_groups(server: Server) -> None:
+    # test_0 passes and fails on one commit; test_1 fails from the 3rd run on; test_2 always passes
+    plan = [
+        ("c1", ["passed", "passed", "passed"]),
+        ("c1", ["failed", "passed", "passed"]),
+        ("c2", ["passed", "failed", "passed"]),
+        ("c3", ["passed", "failed", "passed"]),
+        ("c4", ["passed", "failed", "passed"]),
+    ]
+    for number, (commit, statuses) in enumerate(plan):
+        server.send(statuses, commit=commit, started=START + timedelta(minutes=number))
+    server.drain()
+    found = get(server, "/api/v1/findings/flaky")
+    assert [f["test"] for f in found["flaky"]] == ["tests/test_mod.py::test_0"]
+    flaky = found["flaky"][0]
+    assert flaky["reasons"][0] == "passed and failed on commit c1"
+    assert all(e["run_url"] == f"/api/v1/runs/{e['run_id']}" for e in flaky["evidence"])
+    (broken,) = found["broken"]
+    assert (broken["test"], broken["first_failing_commit"], broken["last_passing_commit"]) == (
+        "tests/test_mod.py::test_1",
+        "c2",
+        "c1",
+    )
+    groups = get(server, "/api/v1/findings/failures")["groups"]
+    assert sum(g["count"] for g in groups) == 4 and {g["tests"] for g in groups} <= {1, 2}
+
+
+def test_regressions_and_lost_tests(server: Server) -> None:
+    names = ["test_a", "test_b", "test_c"]
+    for number in range(13):
+        slow = 250.0 if number >= 10 else 100.0 + number % 3
+        server.send(
+            ["passed"] * 3,
+            names=names,
+            durations=[slow, 5.0, 5.0],
+            ci=True,
+            commit=f"c{number}",
+            started=START + timedelta(minutes=number),
+        )
+    server.send(
+        ["passed"] * 2,
+        names=names[:2],
+        durations=[250.0, 5.0],
+        ci=True,
+        commit="c13",
+        started=START + timedelta(minutes=13),
+    )
+    server.drain()
+    regressions = get(server, "/api/v1/findings/regressions")
+    (slower,) = regressions["durations"]
+    assert slower["test"] == "tests/test_mod.py::test_a" and slower["since_commit"] == "c10"
+    assert slower["run_urls"][0].startswith("/api/v1/runs/")
+    lost = get(server, "/api/v1/findings/lost")
+    assert [(item["test"], item["reason"]) for item in lost["lost"]] == [
+        ("tests/test_mod.py::test_c", "no longer collected: deleted, renamed or deselected")
+    ]
+
+
+def test_findings_need_a_read_token_of_a_private_project(server: Server) -> None:
+    for kind in ("flaky", "regressions", "lost", "failures"):
+        answer = server.client.get(f"/api/v1/findings/{kind}", params={"project": "acme/shop"})
+        assert answer.status_code == 404
