@@ -40,7 +40,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 ## make bench: the benchmarks of tests/bench/ (collector: overhead, queries, connections, runners, coverage;
-## server: ingest, reads; many minutes).
+## server: ingest, reads, analysis; many minutes).
 bench: $(VENV)/.dev-installed
 	$(BIN)/suitescope bench overhead
 	$(BIN)/suitescope bench queries
@@ -49,6 +49,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/suitescope bench coverage
 	$(BIN)/suitescope bench ingest
 	$(BIN)/suitescope bench reads
+	$(BIN)/suitescope bench analysis
 
 clean:
 	rm -rf $(VENV) .telemetry examples/shop/.telemetry .mypy_cache .ruff_cache .pytest_cache

@@ -36,7 +36,7 @@ class RunInfo:
         return self.state == "completed" and not self.lost_workers
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: the server makes hundreds of thousands, and frozen ones cost 3x to make
 class Outcome:
     test: str  # the test's id (pytest node id, unittest id)
     file: str | None

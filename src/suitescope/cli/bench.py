@@ -16,6 +16,7 @@ BENCHMARKS = {
     "coverage": "tests/bench/coverage_map.py",
     "ingest": "tests/bench/ingest.py",
     "reads": "tests/bench/reads.py",
+    "analysis": "tests/bench/analysis.py",
 }
 
 
@@ -40,6 +41,7 @@ def bench(name: str, args: tuple[str, ...], repo: Path) -> None:
     coverage     per-test coverage map against coverage.py's per-test contexts: merge time, size, wall time
     ingest       the server: 1,000,000 results over HTTP into SQLite, against SQLite's own bulk insert
     reads        the server: every dashboard query's latency with 5,000,000 results stored
+    analysis     the server: each finding (flaky, regressions, lost, failures) over 1,000,000 results
     """
     script = repo / BENCHMARKS[name]
     if not script.is_file():
