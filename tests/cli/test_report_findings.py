@@ -60,3 +60,31 @@ def test_each_finding_flag_alone_and_markup_in_names_stays_text(pytester: pytest
     assert data["regressions"] == {"durations": [], "queries": [], "new_hosts": []}
     tables = runner.invoke(cli, ["report", "--flaky", telemetry], env={"COLUMNS": "200"}).output
     assert "test_p[[red]boom]" in tables  # printed as text, not taken for a colour
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]])
+def test_quarantine_runs_the_flaky_tests_without_letting_them_fail_the_run(
+    pytester: pytest.Pytester, xdist: list[str]
+) -> None:
+    pytester.makepyfile(test_app=FLIPPING.replace("def test_always_fails():\n    assert False\n", ""))
+    for _ in range(5):  # passes, fails, passes, fails, passes
+        pytester.runpytest("--suitescope", "-p", "no:randomly", "-p", "no:cacheprovider")
+    ids = CliRunner().invoke(cli, ["flaky", str(pytester.path / ".telemetry")])
+    assert ids.output.splitlines() == ["test_app.py::test_flips"]
+    (pytester.path / "quarantine.txt").write_text("# known flaky\n" + ids.output)
+    args = ["--suitescope-quarantine=quarantine.txt", "-p", "no:randomly", "-p", "no:cacheprovider", *xdist]
+    result = pytester.runpytest_subprocess(*args)  # the 6th run: test_flips fails this time
+    assert result.ret == 0
+    result.assert_outcomes(passed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["suitescope: 1 quarantined test ran; 1 failed and did not fail the run"])
+    deselect = CliRunner().invoke(cli, ["flaky", "--format", "pytest-args", str(pytester.path / ".telemetry")])
+    assert deselect.output.strip() == "--deselect=test_app.py::test_flips"
+
+
+def test_a_quarantine_list_that_cannot_be_had(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one="def test_one(): assert 0\n")
+    missing = pytester.runpytest("--suitescope-quarantine=nope.txt")
+    assert missing.ret == pytest.ExitCode.USAGE_ERROR
+    unreachable = pytester.runpytest_subprocess("--suitescope-quarantine=http://127.0.0.1:9/findings")
+    assert unreachable.ret == 1  # nothing quarantined: the failure counts
+    unreachable.stdout.fnmatch_lines(["suitescope: quarantine list not read (*); nothing quarantined"])

@@ -8,6 +8,7 @@ from suitescope import __version__
 from suitescope.cli.affected import affected
 from suitescope.cli.bench import bench
 from suitescope.cli.coverage_cmd import coverage
+from suitescope.cli.flaky_cmd import flaky
 from suitescope.cli.queue_cmd import queue
 from suitescope.cli.report import report
 from suitescope.cli.send_cmd import preview, upload
@@ -36,3 +37,4 @@ cli.add_command(project)
 cli.add_command(queue)
 cli.add_command(preview)
 cli.add_command(upload)
+cli.add_command(flaky)

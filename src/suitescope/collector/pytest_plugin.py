@@ -49,6 +49,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only the tests that the changes since git revision REV can affect, by the newest per-test "
         "coverage map in the telemetry directory (see `suitescope affected --explain`).",
     )
+    group.addoption(
+        "--suitescope-quarantine",
+        metavar="FILE|URL",
+        default=None,
+        help="run the tests listed (ids a line, or suitescope's flaky findings as JSON, or their server URL) as "
+        "non-strict xfail: they run and are reported, but cannot fail the run (also ini 'suitescope_quarantine').",
+    )
+    parser.addini("suitescope_quarantine", "a quarantine list of flaky tests (file or URL)", default="")
     parser.addini("suitescope_url", "suitescope server to send runs to (the token: SUITESCOPE_TOKEN)", default="")
     parser.addini(
         "suitescope_project_from_pyproject",
@@ -104,11 +112,20 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     start_coverage(early_config, early_config.stash.setdefault(GUARD, Guard()), sources, None)
 
 
+QUARANTINE = "suitescope-quarantine"
+
 # Options that make pytest show something instead of running tests: such a run is not recorded.
 NOT_A_RUN = ("help", "version", "collectonly", "showfixtures", "show_fixtures_per_test", "markers", "setupplan")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    quarantine = config.getoption("suitescope_quarantine") or config.getini("suitescope_quarantine")
+    if quarantine and not config.pluginmanager.has_plugin(QUARANTINE):
+        from suitescope.collector.quarantine import QuarantineHooks  # works with or without recording
+
+        hooks = QuarantineHooks(config, quarantine)
+        config.pluginmanager.register(hooks, QUARANTINE)
+        hooks.setup(config)
     consent = recording_consent(config)
     if consent is None or any(config.getoption(name, False) for name in NOT_A_RUN):
         return  # the common case costs one option lookup: nothing else of suitescope is even imported
