@@ -159,3 +159,29 @@ def test_lost_tests_and_why() -> None:
 def test_expected_and_executed_gaps() -> None:
     found = gaps([("r1", 10, 10), ("r2", 10, 7), ("r3", None, 4)])
     assert [(g.run_id, g.missing) for g in found] == [("r2", 3)]
+
+
+def seeded(number: int, seed: int | None, status: str, commit: str = "abc") -> Outcome:
+    return outcome(
+        RunInfo(f"run{number:03d}", f"2026-11-01T{number:02d}:00:00Z", commit, "main", True, "completed", seed=seed),
+        status,
+    )
+
+
+def test_a_failure_that_follows_the_test_order_is_order_dependent_with_its_reproduction() -> None:
+    outcomes = [seeded(1, 11, "passed"), seeded(2, 42, "failed"), seeded(3, 12, "passed"), seeded(4, 42, "failed")]
+    (flaky,) = analyse(outcomes).flaky
+    assert flaky.order_dependent and flaky.reproduce == "pytest -p randomly --randomly-seed=42"
+    assert "order-dependent" in flaky.reasons[-1]
+
+
+def test_a_seed_that_both_failed_and_passed_is_plain_flakiness() -> None:
+    outcomes = [seeded(1, 42, "passed"), seeded(2, 42, "failed"), seeded(3, 7, "passed")]
+    (flaky,) = analyse(outcomes).flaky
+    assert not flaky.order_dependent and flaky.reproduce is None
+
+
+def test_without_seeds_nothing_is_said_about_order() -> None:
+    outcomes = [seeded(1, None, "passed"), seeded(2, None, "failed"), seeded(3, None, "passed")]
+    (flaky,) = analyse(outcomes).flaky
+    assert not flaky.order_dependent

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tests.server.conftest import Server
+from tests.server.factory import make_report, ndjson
 
 START = datetime.now(timezone.utc) - timedelta(days=2)
 
@@ -55,7 +56,7 @@ def test_regressions_and_lost_tests(server: Server) -> None:
             commit=f"c{number}",
             started=START + timedelta(minutes=number),
         )
-    server.send(
+    last, last_tests = make_report(
         ["passed"] * 2,
         names=names[:2],
         durations=[250.0, 5.0],
@@ -63,11 +64,26 @@ def test_regressions_and_lost_tests(server: Server) -> None:
         commit="c13",
         started=START + timedelta(minutes=13),
     )
+    last_tests[1]["network"] = [
+        {
+            "kind": "http",
+            "scheme": "https",
+            "host": "new.example.com",
+            "port": 443,
+            "url": "https://new.example.com/",
+            "loopback": False,
+            "phase": "call",
+            "count": 1,
+        }
+    ]
+    assert server.post_run(ndjson(last, last_tests)).status_code == 202
     server.drain()
     regressions = get(server, "/api/v1/findings/regressions")
     (slower,) = regressions["durations"]
     assert slower["test"] == "tests/test_mod.py::test_a" and slower["since_commit"] == "c10"
     assert slower["run_urls"][0].startswith("/api/v1/runs/")
+    (host,) = regressions["new_hosts"]
+    assert (host["test"], host["host"], host["since_commit"]) == ("tests/test_mod.py::test_b", "new.example.com", "c13")
     lost = get(server, "/api/v1/findings/lost")
     assert [(item["test"], item["reason"]) for item in lost["lost"]] == [
         ("tests/test_mod.py::test_c", "no longer collected: deleted, renamed or deselected")

@@ -42,6 +42,8 @@ class FlakyTest:
     high: float
     reasons: list[str]  # "passed and failed on abc123", "retry passed in run ...", "flips on main: 4 of 9"
     evidence: list[Evidence] = field(default_factory=list)
+    order_dependent: bool = False  # fails with some test orders (pytest-randomly seeds), not with others
+    reproduce: str | None = None  # the command that runs it in a failing order
 
 
 @dataclass
@@ -175,7 +177,32 @@ def _flaky(test: str, runs: list[_RunOfTest], flip_threshold: float, fixed_after
     bad = sum(1 for r in runs if r.failed or r.retried_to_pass)
     low, high = wilson(bad, len(runs))
     unique = list({(o.run.run_id, o.attempt): evidence(o) for o in cited}.values())
-    return FlakyTest(test, len(runs), bad, bad / len(runs), low, high, reasons, unique)
+    finding = FlakyTest(test, len(runs), bad, bad / len(runs), low, high, reasons, unique)
+    seed = _order_seed(by_commit)
+    if seed is not None:
+        finding.order_dependent = True
+        finding.reproduce = f"pytest -p randomly --randomly-seed={seed}"
+        finding.reasons.append(f"fails with test order {seed} (pytest-randomly), passes with others: order-dependent")
+    return finding
+
+
+def _order_seed(by_commit: dict[str, list[_RunOfTest]]) -> int | None:
+    """A seed whose order made the test fail on a commit where other orders passed, when no seed both failed
+    and passed: the order, not the code, decides. The failing seed that failed most often, else None."""
+    failing: dict[int, int] = defaultdict(int)
+    passing: set[int] = set()
+    for same in by_commit.values():
+        seeds = [r.final.run.seed for r in same]
+        if None in seeds or not any(r.failed for r in same) or all(r.failed for r in same):
+            continue
+        for run in same:
+            if run.failed:
+                failing[run.final.run.seed or 0] += 1
+            else:
+                passing.add(run.final.run.seed or 0)
+    if not failing or set(failing) & passing:
+        return None
+    return max(failing, key=lambda seed: (failing[seed], -seed))
 
 
 def _broken(test: str, runs: list[_RunOfTest], broken_after: int) -> list[BrokenTest]:

@@ -30,6 +30,7 @@ class RunInfo:
     lost_workers: int = 0
     dirty: bool = False  # a working tree with uncommitted changes: its commit is not the code that ran
     environment: str = ""  # "3.12 Linux": durations compare only within one
+    seed: int | None = None  # pytest-randomly's seed: the run's test order
 
     @property
     def finished_cleanly(self) -> bool:
@@ -78,6 +79,7 @@ def run_info(run: Run) -> RunInfo:
         record.get("lost_workers") or 0,
         bool(git.get("dirty")),
         f"{'.'.join(env['python']['version'].split('.')[:2])} {env['os']['name']}",
+        record["configuration"].get("randomly_seed"),
     )
 
 

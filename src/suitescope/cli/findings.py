@@ -44,6 +44,9 @@ def render_findings(data: dict[str, Any], console: Console) -> None:
             console.print(table)
     if "flaky" in data:
         console.print(flaky_table(data["flaky"]) if data["flaky"] else "[green]No flaky tests.[/]")
+        for row in data["flaky"]:
+            if row["reproduce"]:
+                console.print(Text(f"order-dependent: {row['test']}; reproduce with: {row['reproduce']}"))
         if data["broken"]:
             console.print(broken_table(data["broken"]))
         infra = data["infra"]

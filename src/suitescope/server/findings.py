@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from suitescope.analysis.flaky import analyse
 from suitescope.analysis.lost import gaps, lost_tests
-from suitescope.analysis.regressions import duration_regressions, query_regressions
+from suitescope.analysis.regressions import duration_regressions, new_hosts, query_regressions
 from suitescope.server.auth import Caller, caller, project_for_read
 from suitescope.server.responses import Json
 from suitescope.server.store import history
@@ -69,9 +69,9 @@ def get_regressions(
         {**asdict(r), "ratio": r.ratio, "run_urls": [f"/api/v1/runs/{i}" for i in r.runs]}
         for r in duration_regressions(rows)
     ]
-    return Json(
-        {"project": target.name, "durations": durations, "queries": [asdict(q) for q in query_regressions(rows)]}
-    )
+    queries = [asdict(q) for q in query_regressions(rows)]
+    hosts = [asdict(h) for h in new_hosts(rows)]
+    return Json({"project": target.name, "durations": durations, "queries": queries, "new_hosts": hosts})
 
 
 @router.get("/lost", summary="Tests the latest run of a branch lost, and runs that ran fewer tests than collected")

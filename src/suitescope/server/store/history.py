@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from suitescope.analysis.history import Outcome, RunInfo
-from suitescope.server.store.tables import results, runs, tests
+from suitescope.server.store.tables import network, results, runs, tests
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's limit of bound parameters
 
@@ -99,7 +99,33 @@ def outcomes(conn: Connection, run_ids: list[str], test_ids: Iterable[str] | Non
         for first in range(0, len(wanted), CHUNK):
             rows.extend(conn.execute(query.where(r.test_id.in_(wanted[first : first + CHUNK]))))
     rows.sort(key=lambda row: (order[row[0]], row[1]))
+    hosts = external_hosts(conn, run_ids)
     return [
-        Outcome(nodeid, file, infos[run_id], status, phase, attempt, bool(final), fingerprint, duration, queries)
-        for run_id, _seq, nodeid, file, status, phase, attempt, final, fingerprint, duration, queries in rows
+        Outcome(
+            nodeid,
+            file,
+            infos[run_id],
+            status,
+            phase,
+            attempt,
+            bool(final),
+            fingerprint,
+            duration,
+            queries,
+            hosts.get((run_id, seq), ()),
+        )
+        for run_id, seq, nodeid, file, status, phase, attempt, final, fingerprint, duration, queries in rows
     ]
+
+
+def external_hosts(conn: Connection, run_ids: list[str]) -> dict[tuple[str, int], tuple[str, ...]]:
+    """Hosts other than loopback that each result reached, by (run_id, seq)."""
+    found: dict[tuple[str, int], set[str]] = {}
+    n = network.c
+    for start in range(0, len(run_ids), CHUNK):
+        query = select(n.run_id, n.seq, n.host).where(
+            n.run_id.in_(run_ids[start : start + CHUNK]), n.loopback.is_(False), n.host.is_not(None)
+        )
+        for run_id, seq, host in conn.execute(query):
+            found.setdefault((run_id, seq), set()).add(host)
+    return {key: tuple(sorted(value)) for key, value in found.items()}
