@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from suitescope.analysis.history import from_runs
+from suitescope.analysis.runs import Run
 from suitescope.analysis.slow import slowest
-from suitescope.schema import records
+from tests.server.factory import TEST
 
 
-def record(test_id: str, ms: float, when: str | None = None) -> records.TestRecord:
-    fields: dict[str, Any] = {"id": test_id, "duration_ms": ms, "when": when, "final": True}
-    return fields  # type: ignore[return-value]  # the fields slowest() reads
+def record(test_id: str, ms: float, when: str | None = None) -> Any:
+    made = copy.deepcopy(TEST)
+    made.update(run_id="r1", id=test_id, name=test_id, file="a.py", status="passed", when=when, duration_ms=ms)
+    return made
 
 
 def test_records_that_are_not_attempts_are_left_out() -> None:
@@ -21,6 +25,6 @@ def test_records_that_are_not_attempts_are_left_out() -> None:
         record("a.broken_module", 0.0, "collect"),
         record("a.T.test_fast", 10.0),
     ]
-    ranked = slowest(tests)
+    ranked = slowest(from_runs([Run("r1", None, tests)]))
     assert [(t.id, t.runs, t.median_ms) for t in ranked] == [("a.T.test_slow", 1, 30.0), ("a.T.test_fast", 1, 10.0)]
     assert ranked[0].share == 0.75

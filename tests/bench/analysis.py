@@ -99,7 +99,7 @@ def main() -> None:
         with TestClient(create_app(settings)) as client:
             headers = {"Authorization": f"Bearer {token}"}
             print(f"{'finding':<12} {'median s':>9} {'max s':>7}  found")
-            for kind in ("flaky", "regressions", "lost", "failures"):
+            for kind in ("flaky", "regressions", "lost", "failures", "slow"):
                 times, body = [], None
                 for _ in range(args.repeat):
                     began = time.perf_counter()

@@ -42,6 +42,15 @@ def test_flaky_broken_and_failure_groups(server: Server) -> None:
     )
     groups = get(server, "/api/v1/findings/failures")["groups"]
     assert sum(g["count"] for g in groups) == 4 and {g["tests"] for g in groups} <= {1, 2}
+    assert {t for g in groups for t in g["affected_tests"]} == {
+        "tests/test_mod.py::test_0",
+        "tests/test_mod.py::test_1",
+    }
+    slow = get(server, "/api/v1/findings/slow", limit=2)
+    assert slow["runs"] == 5 and [s["id"] for s in slow["slowest"]] == [
+        "tests/test_mod.py::test_2",
+        "tests/test_mod.py::test_1",
+    ]
 
 
 def test_regressions_and_lost_tests(server: Server) -> None:

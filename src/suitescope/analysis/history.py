@@ -64,7 +64,7 @@ class Outcome:
 def run_info(run: Run) -> RunInfo:
     record = run.run
     if record is None:
-        started = run.tests[0]["start_time"] if run.tests and run.tests[0]["start_time"] else ""
+        started = (run.tests[0].get("start_time") or "") if run.tests else ""
         return RunInfo(run.run_id, started, None, None, False, "running")
     env = record["environment"]
     ci: dict[str, Any] = dict(env.get("ci") or {})

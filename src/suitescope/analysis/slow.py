@@ -1,4 +1,4 @@
-"""Slowest tests: where the suite's time goes, across one run or many."""
+"""Slowest tests: where the suite's time goes, across one run or many (rows of `analysis.history`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from suitescope.schema.records import NOT_ATTEMPTS, TestRecord
+from suitescope.analysis.history import INFRA_PHASES, Outcome
 
 
 @dataclass(frozen=True)
@@ -19,16 +19,16 @@ class SlowTest:
     share: float  # of the summed duration of every test in the given runs, 0..1
 
 
-def slowest(tests: Iterable[TestRecord], limit: int = 10) -> list[SlowTest]:
-    """Tests by median duration of their final attempts, slowest first."""
+def slowest(outcomes: Iterable[Outcome], limit: int = 10) -> list[SlowTest]:
+    """Tests by median duration of their final attempts, slowest first (a file that did not import is no test)."""
     durations: dict[str, list[float]] = defaultdict(list)
     total = 0.0
-    for test in tests:
-        if test["when"] in NOT_ATTEMPTS:
+    for o in outcomes:
+        if o.phase in INFRA_PHASES:
             continue
-        total += test["duration_ms"]
-        if test["final"]:
-            durations[test["id"]].append(test["duration_ms"])
+        total += o.duration_ms
+        if o.final:
+            durations[o.test].append(o.duration_ms)
     ranked = sorted(durations.items(), key=lambda item: statistics.median(item[1]), reverse=True)[:limit]
     return [
         SlowTest(test_id, statistics.median(ds), max(ds), len(ds), sum(ds) / total if total else 0.0)

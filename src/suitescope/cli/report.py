@@ -16,6 +16,7 @@ from rich.text import Text  # user data goes into Text, never into markup: a tes
 
 from suitescope.analysis.coverage import coverage_trend
 from suitescope.analysis.failures import group_failures
+from suitescope.analysis.history import from_runs
 from suitescope.analysis.memory import memory_growth
 from suitescope.analysis.network import external_calls
 from suitescope.analysis.queries import most_queries, n_plus_one
@@ -149,7 +150,7 @@ def report_data(loaded: Loaded, slow_limit: int, top_limit: int = 10) -> dict[st
     trend = {p.run_id: vars(p) for p in coverage_trend(run.run for run in loaded.runs if run.run is not None)}
     return {
         "runs": [{**run_summary(run), "coverage": trend.get(run.run_id)} for run in loaded.runs],
-        "slowest": [vars(s) for s in slowest(tests, slow_limit)],
+        "slowest": [vars(s) for s in slowest(from_runs(loaded.runs), slow_limit)],
         "failure_groups": [
             {**vars(g), "tests": sorted(g.tests), "runs": sorted(g.runs)} for g in group_failures(tests)
         ],

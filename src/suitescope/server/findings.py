@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from suitescope.analysis.flaky import analyse
 from suitescope.analysis.lost import gaps, lost_tests
 from suitescope.analysis.regressions import duration_regressions, new_hosts, query_regressions
+from suitescope.analysis.slow import slowest
 from suitescope.server.auth import Caller, caller, project_for_read
 from suitescope.server.responses import Json
 from suitescope.server.store import history
-from suitescope.server.store.tables import results, runs
+from suitescope.server.store.tables import results, runs, tests
 
 router = APIRouter(prefix="/api/v1/findings", tags=["findings"])
 ProjectName = Annotated[str, Query(min_length=1, max_length=200)]
@@ -91,6 +92,20 @@ def get_lost(
     return Json({"project": target.name, "lost": [asdict(item) for item in lost_tests(rows)], "gaps": found_gaps})
 
 
+@router.get("/slow", summary="The slowest tests of the latest runs and their share of the suite's time")
+def get_slow(
+    who: Annotated[Caller, Depends(caller)],
+    project: ProjectName,
+    runs_back: Annotated[int, Query(alias="runs", ge=1, le=100)] = 10,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+) -> Json:
+    target = project_for_read(who, project)
+    with who.state.store.read() as conn:
+        run_ids = history.recent_runs(conn, target.id, runs_back)
+        rows = history.outcomes(conn, run_ids)
+    return Json({"project": target.name, "runs": len(run_ids), "slowest": [asdict(s) for s in slowest(rows, limit)]})
+
+
 @router.get("/failures", summary="Failures grouped by fingerprint: count, tests, first and last seen, a message")
 def get_failures(
     who: Annotated[Caller, Depends(caller)],
@@ -116,4 +131,15 @@ def get_failures(
     )
     with who.state.store.read() as conn:
         groups = [dict(row._mapping) for row in conn.execute(query)]
+        affected = conn.execute(
+            select(r.fingerprint, tests.c.nodeid)
+            .join(tests, tests.c.test_id == r.test_id)
+            .where(r.project_id == target.id, r.fingerprint.in_([g["fingerprint"] for g in groups]))
+            .distinct()
+        ).all()
+    names: dict[str, list[str]] = {}
+    for fingerprint, nodeid in affected:
+        names.setdefault(fingerprint, []).append(nodeid)
+    for group in groups:
+        group["affected_tests"] = sorted(names.get(group["fingerprint"], []))[:20]
     return Json({"project": target.name, "groups": groups})
