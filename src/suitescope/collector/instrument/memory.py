@@ -85,6 +85,7 @@ class ProcessMemory(Instrument):
         self.statm: int | None = None
         self.clear_refs: int | None = None
         self.status: int | None = None  # /proc/self/status, read for VmHWM when ru_maxrss cannot be trusted
+        self.inherited_kb = 0  # ru_maxrss carried over from the process that started this one
         self.page_kb = 4
         self.peak_kb = 0  # the highest peak seen: a reset high-water mark forgets earlier ones
         self.start: Sample | None = None
@@ -120,8 +121,10 @@ class ProcessMemory(Instrument):
         except OSError:
             return None
         hwm = vmhwm_kb(fd)
-        inherited = resource is not None and hwm is not None and resource.getrusage(WHO).ru_maxrss > hwm + 1024
-        if self.clear_refs is not None or inherited:
+        maxrss = resource.getrusage(WHO).ru_maxrss // MAXRSS_DIVISOR if resource is not None else 0
+        if hwm is not None and maxrss > hwm + 1024:
+            self.inherited_kb = maxrss
+        if self.clear_refs is not None or self.inherited_kb:
             return fd
         os.close(fd)
         return None
@@ -145,7 +148,11 @@ class ProcessMemory(Instrument):
             times = os.times()  # clock ticks: 10 ms resolution, the best Windows offers here
             return Sample(rss, None, times.user, times.system)
         usage = resource.getrusage(WHO)  # microseconds, and the high-water mark in one call
-        maxrss = vmhwm_kb(self.status) if self.status is not None else usage.ru_maxrss // MAXRSS_DIVISOR
+        maxrss = usage.ru_maxrss // MAXRSS_DIVISOR
+        # VmHWM costs ten times getrusage: read only where ru_maxrss may not be ours (peak mode, or not yet
+        # above the peak this process inherited; once above it, ru_maxrss is this process's own again).
+        if self.status is not None and (self.clear_refs is not None or maxrss <= self.inherited_kb):
+            maxrss = vmhwm_kb(self.status) or maxrss
         return Sample(rss, maxrss, usage.ru_utime, usage.ru_stime)
 
     def begin(self) -> None:
