@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
-DEMO_RUNS ?= 4
+DEMO_RUNS ?= 6
 
 .PHONY: demo test lint bench clean services
 
@@ -15,17 +15,14 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $@
 
-$(VENV)/.cli-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[cli,coverage]" pytest pytest-xdist
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[server,coverage]" pytest pytest-xdist
 	touch $@
 
-## make demo: run the example project's suite several times with telemetry, then report on the runs.
-demo: $(VENV)/.cli-installed
-	rm -rf examples/shop/.telemetry
-	cd examples/shop && for i in $$(seq 1 $(DEMO_RUNS)); do \
-	  ../../$(BIN)/python -m pytest --suitescope --suitescope-cov=shop -q -p no:cacheprovider $$( [ $$i -gt 2 ] && echo "-n 2" ) || true; \
-	done
-	$(BIN)/suitescope report examples/shop/.telemetry
+## make demo: run the example project's suite several times with telemetry, send the runs to a local
+## `suitescope serve`, and print the dashboard's URL (the server runs until Ctrl-C).
+demo: $(VENV)/.demo-installed
+	DEMO_RUNS=$(DEMO_RUNS) BIN=$(BIN) ./scripts/demo.sh
 
 ## make test: lint, type-check, make sure PostgreSQL and Redis are up, and run the whole test suite.
 test: $(VENV)/.dev-installed lint services

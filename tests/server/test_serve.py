@@ -215,3 +215,19 @@ def test_serve_refuses_a_store_written_by_a_newer_version(data_dir: Path) -> Non
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
     result = runner.invoke(cli, ["migrate", "--data-dir", str(data_dir)])
     assert result.exit_code == 1 and "newer version" in result.output and "upgrade suitescope" in result.output
+
+
+def test_a_token_for_a_public_project_leaves_it_public(data_dir: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["project", "create", "--data-dir", str(data_dir), "oss/lib", "--public"]).exit_code == 0
+    make_token(data_dir, "--project", "oss/lib", "--scope", "ingest")
+    listed = runner.invoke(cli, ["project", "create", "--data-dir", str(data_dir), "oss/lib", "--public"]).output
+    assert "public" in listed
+    from suitescope.server.store import open_store
+    from suitescope.server.store.accounts import find_project
+
+    store = open_store(f"sqlite:///{data_dir / 'suitescope.db'}")
+    with store.read() as conn:
+        project = find_project(conn, "oss/lib")
+        assert project is not None and project.public
+    store.close()

@@ -10,10 +10,12 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 
 from suitescope import __version__
 from suitescope.server import errors, findings, hooks, ingest, reads
@@ -26,6 +28,7 @@ from suitescope.server.rollups import apply_retention, fold_test_days
 from suitescope.server.settings import ServerSettings
 from suitescope.server.state import ServerState
 from suitescope.server.store import open_store
+from suitescope.server.web import views
 from suitescope.server.worker import Worker
 
 log = logging.getLogger("suitescope.server")
@@ -63,6 +66,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(reads.router)
     app.include_router(hooks.router)
     app.include_router(findings.router)
+    app.include_router(views.router)
+    app.mount("/static", StaticFiles(directory=Path(views.__file__).parent / "static"), name="static")
     app.add_api_route("/healthz", _health(state), methods=["GET"], tags=["operations"], summary="Liveness and depth")
     app.add_api_route(
         "/metrics", _metrics(state), methods=["GET"], tags=["operations"], response_class=PlainTextResponse

@@ -69,10 +69,13 @@ def caller(request: Request) -> Caller:
     return Caller(found, state)
 
 
+TOKEN_COOKIE = "suitescope_token"  # the dashboard keeps a read token here (HttpOnly, SameSite=Strict)
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization")
-    if header is None:
-        return None
+    if header is None:  # the dashboard's cookie serves pages and reads only, never a write
+        return request.cookies.get(TOKEN_COOKIE) or None if request.method in ("GET", "HEAD") else None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(

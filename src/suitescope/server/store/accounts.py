@@ -68,17 +68,19 @@ def list_projects(conn: Connection) -> list[Project]:
     return [_project(row) for row in conn.execute(select(projects).order_by(projects.c.name))]
 
 
-def create_project(conn: Connection, name: str, *, public: bool = False, anonymous: bool = False) -> Project:
-    """The project named `name`, made if new (a second create changes nothing but `public`)."""
+def create_project(conn: Connection, name: str, *, public: bool | None = None, anonymous: bool = False) -> Project:
+    """The project named `name`, made if new (private unless `public`); for one that exists, only an explicit
+    `public` changes anything (making a token for a public project must not make it private)."""
     found = find_project(conn, name)
     if found is not None:
-        if found.public != public:
+        if public is not None and found.public != public:
             conn.execute(update(projects).where(projects.c.id == found.id).values(public=public))
             return Project(found.id, found.name, public, found.anonymous)
         return found
-    result = conn.execute(insert(projects).values(name=name, public=public, anonymous=anonymous, created_at=now_iso()))
+    made = bool(public)
+    result = conn.execute(insert(projects).values(name=name, public=made, anonymous=anonymous, created_at=now_iso()))
     assert result.inserted_primary_key is not None
-    return Project(int(result.inserted_primary_key[0]), name, public, anonymous)
+    return Project(int(result.inserted_primary_key[0]), name, made, anonymous)
 
 
 def create_token(conn: Connection, scope: Scope, project_id: int | None, note: str | None = None) -> str:

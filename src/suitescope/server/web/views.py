@@ -1,0 +1,105 @@
+"""Dashboard pages. Each reads what its JSON twin reads (the same store queries and findings), renders it with
+autoescaping on (a test named `<script>` is text), and embeds chart data as JSON that Jinja escapes for a
+<script> element. A private project needs its read token: once, through a form, then a cookie."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from suitescope.analysis.flaky import analyse
+from suitescope.server.auth import TOKEN_COOKIE, Caller, caller
+from suitescope.server.errors import ApiError
+from suitescope.server.store import history, reads
+from suitescope.server.store.accounts import find_project, list_projects
+from suitescope.server.store.annotations import list_annotations
+
+HERE = Path(__file__).parent
+PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, who: Annotated[Caller, Depends(caller)]) -> HTMLResponse:
+    with who.state.store.read() as conn:
+        found = [p for p in list_projects(conn) if who.may_read(p) and not p.anonymous]
+    return templates.TemplateResponse(request, "home.html", {"projects": found})
+
+
+@router.get("/p/{project:path}", response_class=HTMLResponse)
+def overview(
+    request: Request,
+    project: str,
+    who: Annotated[Caller, Depends(caller)],
+    branch: Annotated[str | None, Query(max_length=200)] = None,
+    days: Annotated[int, Query(ge=1, le=3650)] = 90,
+) -> HTMLResponse:
+    """Runs over time, suite duration and size, annotations, latest runs, flaky and broken tests."""
+    with who.state.store.read() as conn:
+        target = find_project(conn, project)
+        if target is None or not who.may_read(target):
+            return templates.TemplateResponse(request, "token.html", {"project": project}, status_code=404)
+        since = _days_ago(days)
+        trend = reads.project_trend(conn, target.id, since, None, monthly=days > 180)
+        latest = reads.list_runs(conn, target.id, branch=branch, limit=20)
+        notes = list_annotations(conn, target.id, since, None)
+        run_ids = history.recent_runs(conn, target.id, 200, branch)
+        suspects = history.failing_tests(conn, run_ids)
+        found = analyse(history.outcomes(conn, run_ids, suspects)) if suspects else analyse([])
+    context: dict[str, Any] = {
+        "project": target,
+        "branch": branch,
+        "days": days,
+        "runs": latest,
+        "trend": trend,
+        "annotations": notes,
+        "flaky": found.flaky[:10],
+        "broken": found.broken[:10],
+        "charts": _charts(trend, notes),
+    }
+    return templates.TemplateResponse(request, "overview.html", context)
+
+
+def _days_ago(days: int) -> str:
+    from suitescope.server.clock import days_ago
+
+    return days_ago(days)
+
+
+def _charts(trend: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Columns for uPlot: x as Unix seconds (one per period), then one list per series."""
+    from suitescope.server.clock import parse_iso
+
+    def x(period: str) -> int:
+        return int(parse_iso(period if len(period) == 10 else period + "-01").timestamp())
+
+    xs = [x(p["period"]) for p in trend]
+    return {
+        "outcomes": [xs, [p["passed"] for p in trend], [p["failed"] for p in trend], [p["error"] for p in trend]],
+        "duration": [xs, [round(p["duration_avg_ms"] or 0) for p in trend], [p["duration_p95_ms"] or 0 for p in trend]],
+        "size": [
+            xs,
+            [round(p["tests"] / p["runs"]) if p["runs"] else 0 for p in trend],
+            [round(p["assertions"] / p["runs"]) if p["runs"] else 0 for p in trend],
+        ],
+        "annotations": [{"x": int(parse_iso(n["at"]).timestamp()), "label": n["version"] or n["title"]} for n in notes],
+    }
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Any:
+    """Keep a read token in an HttpOnly cookie, so a private project's pages open without it next time."""
+    form = urllib.parse.parse_qs((await request.body())[:4096].decode(errors="replace"))
+    token, project = (form.get("token") or [""])[0], (form.get("project") or [""])[0]
+    if not token or not PROJECT.fullmatch(project):
+        raise ApiError(422, "a token and a project name are needed", [{"loc": ["body"], "msg": "token, project"}])
+    answer = RedirectResponse(f"/p/{project}", status_code=303)
+    answer.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", max_age=30 * 24 * 3600)
+    return answer

@@ -1,0 +1,76 @@
+"""Dashboard pages through the app: what they show, that names stay text, and that private means private."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+from tests.server.conftest import Server
+from tests.server.factory import make_report, ndjson
+
+EVIL = "test_<script>alert(1)</script>[<b>x</b>]"
+
+
+def seed(server: Server, token: str = "pub_ingest") -> None:
+    start = datetime.now(timezone.utc) - timedelta(days=3)
+    for number, statuses in enumerate([["passed", "passed"], ["failed", "passed"], ["passed", "passed"]]):
+        run, tests = make_report(
+            statuses, names=[EVIL, "test_ok"], commit="c1", started=start + timedelta(hours=number)
+        )
+        assert server.post_run(ndjson(run, tests), token=token).status_code == 202
+    server.drain()
+
+
+def test_the_overview_of_a_public_project(server: Server) -> None:
+    seed(server)
+    page = server.client.get("/p/oss/lib")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "<script>alert(1)</script>" not in html  # the name is text, never markup
+    assert "test_&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    charts = json.loads(
+        re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S).group(1)
+    )
+    assert sum(charts["outcomes"][1]) == 5 and sum(charts["outcomes"][2]) == 1  # passed and failed results
+    assert len(charts["outcomes"]) == 4 and len(charts["duration"]) == 3
+    assert html.count('class="chart"') == 3
+    assert server.client.get("/static/uPlot.iife.min.js").status_code == 200
+    assert "oss/lib" in server.client.get("/").text
+
+
+def test_a_private_project_needs_its_token_then_a_cookie_opens_it(server: Server) -> None:
+    seed(server, token="ingest")
+    refused = server.client.get("/p/acme/shop")
+    assert refused.status_code == 404 and 'name="token"' in refused.text and "Latest runs" not in refused.text
+    wrong = server.client.post(
+        "/login",
+        content=f"token={server.tokens['other_read']}&project=acme/shop",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 303
+    assert server.client.get("/p/acme/shop").status_code == 404  # another project's token opens nothing
+    right = server.client.post(
+        "/login",
+        content=f"token={server.tokens['read']}&project=acme/shop",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert right.status_code == 303 and "httponly" in right.headers["set-cookie"].lower()
+    opened = server.client.get("/p/acme/shop")
+    assert opened.status_code == 200 and "Latest runs" in opened.text
+    assert "acme/shop" in server.client.get("/").text
+    # the cookie reads; it never writes
+    run, tests = make_report()
+    posted = server.client.post(
+        "/api/v1/runs", content=ndjson(run, tests), headers={"Content-Type": "application/x-ndjson"}
+    )
+    assert posted.status_code == 401
+
+
+def test_filters_are_kept_in_the_url(server: Server) -> None:
+    seed(server)
+    html = server.client.get("/p/oss/lib", params={"branch": "nope", "days": 7}).text
+    assert 'value="nope"' in html and '<option value="7" selected>' in html
+    assert html.split("Latest runs")[1].split("</table>")[0].count("<tr>") == 1  # the header: no run on that branch
