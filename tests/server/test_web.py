@@ -74,3 +74,32 @@ def test_filters_are_kept_in_the_url(server: Server) -> None:
     html = server.client.get("/p/oss/lib", params={"branch": "nope", "days": 7}).text
     assert 'value="nope"' in html and '<option value="7" selected>' in html
     assert html.split("Latest runs")[1].split("</table>")[0].count("<tr>") == 1  # the header: no run on that branch
+
+
+def test_run_and_test_pages_link_to_each_other_and_keep_names_as_text(server: Server) -> None:
+    seed(server)
+    overview = server.client.get("/p/oss/lib").text
+    run_link = re.search(r'href="(/runs/[^"]+)"', overview).group(1)
+    run_page = server.client.get(run_link)
+    assert (
+        run_page.status_code == 200 and "Failures" in run_page.text and "<script>alert(1)</script>" not in run_page.text
+    )
+    test_link = re.search(r'href="(/tests/[0-9a-f]{32})">[^<]*test_&lt;script', run_page.text).group(1)
+    test_page = server.client.get(test_link)
+    assert test_page.status_code == 200 and 'class="strip"' in test_page.text
+    assert test_page.text.count('class="cell ') == 3  # one per run of the test
+    assert "test_&lt;script&gt;" in test_page.text and "<script>alert(1)</script>" not in test_page.text
+    flaky_link = re.search(r'<a href="(/tests/[0-9a-f]{32})">[^<]*test_&lt;script', overview)
+    assert flaky_link is not None  # the flaky test links to its page
+
+
+def test_run_and_test_pages_of_a_private_project_are_404_without_its_token(server: Server) -> None:
+    seed(server, token="ingest")
+    with server.state.store.read() as conn:
+        run_id = conn.exec_driver_sql("SELECT run_id FROM runs LIMIT 1").scalar_one()
+        test_id = conn.exec_driver_sql("SELECT test_id FROM tests LIMIT 1").scalar_one()
+    assert server.client.get(f"/runs/{run_id}").status_code == 404
+    assert server.client.get(f"/tests/{test_id}").status_code == 404
+    reader = {"Authorization": f"Bearer {server.tokens['read']}"}
+    assert server.client.get(f"/runs/{run_id}", headers=reader).status_code == 200
+    assert server.client.get(f"/tests/{test_id}", headers=reader).status_code == 200

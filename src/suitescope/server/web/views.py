@@ -5,6 +5,7 @@ autoescaping on (a test named `<script>` is text), and embeds chart data as JSON
 from __future__ import annotations
 
 import re
+import statistics
 import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,8 +18,9 @@ from suitescope.analysis.flaky import analyse
 from suitescope.server.auth import TOKEN_COOKIE, Caller, caller
 from suitescope.server.errors import ApiError
 from suitescope.server.store import history, reads
-from suitescope.server.store.accounts import find_project, list_projects
+from suitescope.server.store.accounts import find_project, list_projects, project_by_id
 from suitescope.server.store.annotations import list_annotations
+from suitescope.server.store.writes import test_id
 
 HERE = Path(__file__).parent
 PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
@@ -60,8 +62,8 @@ def overview(
         "runs": latest,
         "trend": trend,
         "annotations": notes,
-        "flaky": found.flaky[:10],
-        "broken": found.broken[:10],
+        "flaky": [(f, f"/tests/{test_id(target.name, f.test)}") for f in found.flaky[:10]],
+        "broken": [(b, f"/tests/{test_id(target.name, b.test)}") for b in found.broken[:10]],
         "charts": _charts(trend, notes),
     }
     return templates.TemplateResponse(request, "overview.html", context)
@@ -91,6 +93,48 @@ def _charts(trend: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[st
         ],
         "annotations": [{"x": int(parse_iso(n["at"]).timestamp()), "label": n["version"] or n["title"]} for n in notes],
     }
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, run_id: str, who: Annotated[Caller, Depends(caller)]) -> HTMLResponse:
+    """A run: counts, environment, coverage, failures, slowest tests, and the branch's previous run."""
+    with who.state.store.read() as conn:
+        run = reads.get_run(conn, run_id)
+        project = project_by_id(conn, run["project_id"]) if run else None
+        if run is None or project is None or not who.may_read(project):
+            return templates.TemplateResponse(request, "missing.html", {"what": f"run {run_id}"}, status_code=404)
+        _total, failures = reads.run_results(conn, run_id, ["failed", "error"], False, 200, 0)
+        _total, slow = reads.run_results(conn, run_id, None, True, 15, 0)
+        earlier = reads.list_runs(conn, project.id, branch=run["branch"], until=run["started_at"], limit=1)
+    previous = earlier[0] if earlier else None
+    context = {"run": run, "project": project, "failures": failures, "slowest": slow, "previous": previous}
+    return templates.TemplateResponse(request, "run.html", context)
+
+
+@router.get("/tests/{test_id}", response_class=HTMLResponse)
+def test_page(request: Request, test_id: str, who: Annotated[Caller, Depends(caller)]) -> HTMLResponse:
+    """A test: its outcome across runs, its duration over time with the baseline band, its failures."""
+    with who.state.store.read() as conn:
+        test = reads.get_test(conn, test_id)
+        project = project_by_id(conn, test["project_id"]) if test else None
+        if test is None or project is None or not who.may_read(project):
+            return templates.TemplateResponse(request, "missing.html", {"what": f"test {test_id}"}, status_code=404)
+        results = reads.results_of_test(conn, test_id, 100)
+    oldest_first = results[::-1]
+    durations = [r["duration_ms"] for r in oldest_first if r["status"] == "passed"]
+    median = statistics.median(durations) if durations else 0.0
+    mad = statistics.median(abs(d - median) for d in durations) if durations else 0.0
+    chart = {
+        "duration": [
+            [i for i, _ in enumerate(oldest_first)],
+            [r["duration_ms"] for r in oldest_first],
+            [median + 3 * 1.4826 * mad for _ in oldest_first],
+            [max(median - 3 * 1.4826 * mad, 0) for _ in oldest_first],
+        ],
+        "annotations": [],
+    }
+    context = {"test": test, "project": project, "results": oldest_first, "charts": chart}
+    return templates.TemplateResponse(request, "test.html", context)
 
 
 @router.post("/login", response_class=HTMLResponse)

@@ -36,6 +36,7 @@
       return { label: name, stroke: colours[i % colours.length], width: 2 };
     }));
     var opts = { width: el.clientWidth || 360, height: 220, series: series, plugins: [annotations(data.annotations || [])] };
+    if (el.dataset.time === "false") { opts.scales = { x: { time: false } }; }
     new uPlot(opts, columns, el);
   });
 })();
