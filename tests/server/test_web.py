@@ -103,3 +103,35 @@ def test_run_and_test_pages_of_a_private_project_are_404_without_its_token(serve
     reader = {"Authorization": f"Bearer {server.tokens['read']}"}
     assert server.client.get(f"/runs/{run_id}", headers=reader).status_code == 200
     assert server.client.get(f"/tests/{test_id}", headers=reader).status_code == 200
+
+
+def test_the_environments_page_of_the_ecosystem_and_of_a_project(server: Server) -> None:
+    from suitescope.server.store.accounts import create_project, create_token
+
+    with server.state.store.begin() as conn:
+        anonymous = create_project(conn, "anon-1234abcd", anonymous=True).id
+        anon_token = create_token(conn, "ingest", anonymous)
+    for python, token in (
+        ("3.12.1", server.tokens["pub_ingest"]),
+        ("3.13.0", server.tokens["pub_ingest"]),
+        ("3.11.2", anon_token),
+    ):
+        run, tests = make_report(python=python)
+        answer = server.client.post(
+            "/api/v1/runs",
+            content=ndjson(run, tests),
+            headers={"Content-Type": "application/x-ndjson", "Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 202
+    server.send(python="3.10.0")  # private: not in the ecosystem's figures
+    server.drain()
+    html = server.client.get("/environments").text
+    charts = json.loads(
+        re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S).group(1)
+    )
+    assert len(charts["split"]) == 1 + 3  # x, then 3.11, 3.12, 3.13
+    assert "3.10" not in html and "(anonymous)" in html and "anon-1234abcd" not in html
+    assert "oss/lib" in html
+    by_os = server.client.get("/environments", params={"by": "os", "project": "oss/lib"}).text
+    assert '<option value="os" selected>' in by_os and "Linux" in by_os
+    assert server.client.get("/environments", params={"project": "acme/shop"}).status_code == 404

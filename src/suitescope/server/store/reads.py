@@ -219,3 +219,29 @@ def environments(
     if until is not None:
         query = query.where(runs.c.started_at < until)
     return _rows(conn.execute(query.group_by(period, column).order_by(period, column)))
+
+
+def suite_sizes(conn: Connection, project_id: int | None, since: str | None, limit: int = 10) -> list[dict[str, Any]]:
+    """Per project (one, or every public and anonymous one): runs, tests per run, assertions per test,
+    duration and peak memory per run; the largest suites first."""
+    query = select(
+        projects.c.name,
+        projects.c.anonymous,
+        func.count().label("runs"),
+        func.avg(runs.c.tests).label("tests"),
+        (func.sum(runs.c.assertions) * 1.0 / func.nullif(func.sum(runs.c.tests), 0)).label("assertions_per_test"),
+        func.avg(runs.c.duration_ms).label("duration_ms"),
+        func.max(runs.c.peak_rss_kb).label("peak_rss_kb"),
+    ).join(projects, projects.c.id == runs.c.project_id)
+    if project_id is not None:
+        query = query.where(runs.c.project_id == project_id)
+    else:
+        query = query.where(or_(projects.c.public, projects.c.anonymous))
+    if since is not None:
+        query = query.where(runs.c.started_at >= since)
+    query = query.group_by(projects.c.name, projects.c.anonymous).order_by(func.avg(runs.c.tests).desc()).limit(limit)
+    rows = _rows(conn.execute(query))
+    for row in rows:  # anonymous projects are counted, never named
+        if row.pop("anonymous"):
+            row["name"] = "(anonymous)"
+    return rows

@@ -79,10 +79,7 @@ def _charts(trend: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[st
     """Columns for uPlot: x as Unix seconds (one per period), then one list per series."""
     from suitescope.server.clock import parse_iso
 
-    def x(period: str) -> int:
-        return int(parse_iso(period if len(period) == 10 else period + "-01").timestamp())
-
-    xs = [x(p["period"]) for p in trend]
+    xs = [_x(p["period"]) for p in trend]
     return {
         "outcomes": [xs, [p["passed"] for p in trend], [p["failed"] for p in trend], [p["error"] for p in trend]],
         "duration": [xs, [round(p["duration_avg_ms"] or 0) for p in trend], [p["duration_p95_ms"] or 0 for p in trend]],
@@ -93,6 +90,57 @@ def _charts(trend: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[st
         ],
         "annotations": [{"x": int(parse_iso(n["at"]).timestamp()), "label": n["version"] or n["title"]} for n in notes],
     }
+
+
+@router.get("/environments", response_class=HTMLResponse)
+def environments_page(
+    request: Request,
+    who: Annotated[Caller, Depends(caller)],
+    project: Annotated[str | None, Query(max_length=200)] = None,
+    by: Annotated[str, Query(max_length=32)] = "python_version",
+    days: Annotated[int, Query(ge=1, le=3650)] = 90,
+) -> HTMLResponse:
+    """How runs split by Python version, framework, OS, arch or CI over time, for one project or for every
+    public one (anonymous ones counted, never named), and the size of the suites."""
+    if by not in reads.DIMENSIONS:
+        by = "python_version"
+    with who.state.store.read() as conn:
+        target = find_project(conn, project) if project else None
+        if project and (target is None or not who.may_read(target)):
+            return templates.TemplateResponse(request, "token.html", {"project": project}, status_code=404)
+        since = _days_ago(days)
+        monthly = days > 180
+        points = reads.environments(conn, by, target.id if target else None, since, None, monthly)
+        sizes = reads.suite_sizes(conn, target.id if target else None, since)
+    periods = sorted({p["period"] for p in points})
+    values = sorted({str(p["value"]) for p in points})
+    count = {(p["period"], str(p["value"])): p["runs"] for p in points}
+    totals = {v: sum(n for (_, value), n in count.items() if value == v) for v in values}
+    all_runs = sum(totals.values()) or 1
+    chart = {
+        "split": [
+            [_x(period) for period in periods],
+            *[[count.get((period, v), 0) for period in periods] for v in values],
+        ],
+        "annotations": [],
+    }
+    context = {
+        "project": target,
+        "by": by,
+        "days": days,
+        "dimensions": reads.DIMENSIONS,
+        "values": values,
+        "shares": [(v, totals[v], totals[v] / all_runs) for v in sorted(values, key=lambda v: -totals[v])],
+        "sizes": sizes,
+        "charts": chart,
+    }
+    return templates.TemplateResponse(request, "environments.html", context)
+
+
+def _x(period: str) -> int:
+    from suitescope.server.clock import parse_iso
+
+    return int(parse_iso(period if len(period) == 10 else period + "-01").timestamp())
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
