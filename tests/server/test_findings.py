@@ -42,7 +42,7 @@ def test_flaky_broken_and_failure_groups(server: Server) -> None:
     )
     groups = get(server, "/api/v1/findings/failures")["groups"]
     assert sum(g["count"] for g in groups) == 4 and {g["tests"] for g in groups} <= {1, 2}
-    assert {t for g in groups for t in g["affected_tests"]} == {
+    assert {t["nodeid"] for g in groups for t in g["affected_tests"]} == {
         "tests/test_mod.py::test_0",
         "tests/test_mod.py::test_1",
     }

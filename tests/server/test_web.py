@@ -135,3 +135,12 @@ def test_the_environments_page_of_the_ecosystem_and_of_a_project(server: Server)
     by_os = server.client.get("/environments", params={"by": "os", "project": "oss/lib"}).text
     assert '<option value="os" selected>' in by_os and "Linux" in by_os
     assert server.client.get("/environments", params={"project": "acme/shop"}).status_code == 404
+
+
+def test_the_failures_page_groups_by_fingerprint_and_links_tests(server: Server) -> None:
+    seed(server)
+    html = server.client.get("/p/oss/lib/failures").text
+    assert "1 times in 1 test" in html and "assert 0 == 0" in html
+    assert re.search(r'<a href="/tests/[0-9a-f]{32}">[^<]*test_&lt;script', html)
+    assert "<script>alert(1)</script>" not in html
+    assert server.client.get("/p/acme/shop/failures").status_code == 404

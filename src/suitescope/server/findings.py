@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from suitescope.analysis.flaky import analyse
 from suitescope.analysis.lost import gaps, lost_tests
@@ -18,8 +18,8 @@ from suitescope.analysis.regressions import duration_regressions, new_hosts, que
 from suitescope.analysis.slow import slowest
 from suitescope.server.auth import Caller, caller, project_for_read
 from suitescope.server.responses import Json
-from suitescope.server.store import history
-from suitescope.server.store.tables import results, runs, tests
+from suitescope.server.store import history, reads
+from suitescope.server.store.tables import runs
 
 router = APIRouter(prefix="/api/v1/findings", tags=["findings"])
 ProjectName = Annotated[str, Query(min_length=1, max_length=200)]
@@ -113,33 +113,6 @@ def get_failures(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Json:
     target = project_for_read(who, project)
-    r = results.c
-    query = (
-        select(
-            r.fingerprint,
-            func.count().label("count"),
-            func.count(func.distinct(r.test_id)).label("tests"),
-            func.min(r.started_at).label("first_seen"),
-            func.max(r.started_at).label("last_seen"),
-            func.max(r.failure_type).label("type"),
-            func.max(r.failure_message).label("message"),
-        )
-        .where(r.project_id == target.id, r.fingerprint.is_not(None))
-        .group_by(r.fingerprint)
-        .order_by(func.count().desc())
-        .limit(limit)
-    )
     with who.state.store.read() as conn:
-        groups = [dict(row._mapping) for row in conn.execute(query)]
-        affected = conn.execute(
-            select(r.fingerprint, tests.c.nodeid)
-            .join(tests, tests.c.test_id == r.test_id)
-            .where(r.project_id == target.id, r.fingerprint.in_([g["fingerprint"] for g in groups]))
-            .distinct()
-        ).all()
-    names: dict[str, list[str]] = {}
-    for fingerprint, nodeid in affected:
-        names.setdefault(fingerprint, []).append(nodeid)
-    for group in groups:
-        group["affected_tests"] = sorted(names.get(group["fingerprint"], []))[:20]
+        groups = reads.failure_groups(conn, target.id, limit)
     return Json({"project": target.name, "groups": groups})

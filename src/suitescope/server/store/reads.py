@@ -245,3 +245,37 @@ def suite_sizes(conn: Connection, project_id: int | None, since: str | None, lim
         if row.pop("anonymous"):
             row["name"] = "(anonymous)"
     return rows
+
+
+def failure_groups(conn: Connection, project_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """Failures by fingerprint, most frequent first: count, tests, first and last seen, type, a message, and
+    the tests affected (20 at most, by name)."""
+    r = results.c
+    query = (
+        select(
+            r.fingerprint,
+            func.count().label("count"),
+            func.count(func.distinct(r.test_id)).label("tests"),
+            func.min(r.started_at).label("first_seen"),
+            func.max(r.started_at).label("last_seen"),
+            func.max(r.failure_type).label("type"),
+            func.max(r.failure_message).label("message"),
+        )
+        .where(r.project_id == project_id, r.fingerprint.is_not(None))
+        .group_by(r.fingerprint)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    groups = _rows(conn.execute(query))
+    affected = conn.execute(
+        select(r.fingerprint, tests.c.test_id, tests.c.nodeid)
+        .join(tests, tests.c.test_id == r.test_id)
+        .where(r.project_id == project_id, r.fingerprint.in_([g["fingerprint"] for g in groups]))
+        .distinct()
+    ).all()
+    names: dict[str, list[dict[str, str]]] = {}
+    for fingerprint, test_id, nodeid in affected:
+        names.setdefault(fingerprint, []).append({"test_id": test_id, "nodeid": nodeid})
+    for group in groups:
+        group["affected_tests"] = sorted(names.get(group["fingerprint"], []), key=lambda t: t["nodeid"])[:20]
+    return groups

@@ -35,6 +35,18 @@ def home(request: Request, who: Annotated[Caller, Depends(caller)]) -> HTMLRespo
     return templates.TemplateResponse(request, "home.html", {"projects": found})
 
 
+# Before the overview: its {project:path} would take `vendor/name/failures` for a project's name.
+@router.get("/p/{project:path}/failures", response_class=HTMLResponse)
+def failures_page(request: Request, project: str, who: Annotated[Caller, Depends(caller)]) -> HTMLResponse:
+    """A project's failures grouped by fingerprint, with the tests they hit and when."""
+    with who.state.store.read() as conn:
+        target = find_project(conn, project)
+        if target is None or not who.may_read(target):
+            return templates.TemplateResponse(request, "token.html", {"project": project}, status_code=404)
+        groups = reads.failure_groups(conn, target.id, 100)
+    return templates.TemplateResponse(request, "failures.html", {"project": target, "groups": groups})
+
+
 @router.get("/p/{project:path}", response_class=HTMLResponse)
 def overview(
     request: Request,
