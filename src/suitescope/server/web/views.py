@@ -13,12 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import Connection
 
 from suitescope.analysis.flaky import analyse
 from suitescope.server.auth import TOKEN_COOKIE, Caller, caller
 from suitescope.server.errors import ApiError
 from suitescope.server.store import history, reads
-from suitescope.server.store.accounts import find_project, list_projects, project_by_id
+from suitescope.server.store.accounts import Project, find_project, list_projects, project_by_id
 from suitescope.server.store.annotations import list_annotations
 from suitescope.server.store.writes import test_id
 
@@ -149,6 +150,12 @@ def environments_page(
     return templates.TemplateResponse(request, "environments.html", context)
 
 
+def _readable_project(who: Caller, conn: Connection, row: dict[str, Any] | None) -> Project | None:
+    """The project of a run or test row, if there is one and the caller may read it."""
+    project = project_by_id(conn, row["project_id"]) if row else None
+    return project if project is not None and who.may_read(project) else None
+
+
 def _x(period: str) -> int:
     from suitescope.server.clock import parse_iso
 
@@ -160,8 +167,8 @@ def run_page(request: Request, run_id: str, who: Annotated[Caller, Depends(calle
     """A run: counts, environment, coverage, failures, slowest tests, and the branch's previous run."""
     with who.state.store.read() as conn:
         run = reads.get_run(conn, run_id)
-        project = project_by_id(conn, run["project_id"]) if run else None
-        if run is None or project is None or not who.may_read(project):
+        project = _readable_project(who, conn, run)
+        if run is None or project is None:
             return templates.TemplateResponse(request, "missing.html", {"what": f"run {run_id}"}, status_code=404)
         _total, failures = reads.run_results(conn, run_id, ["failed", "error"], False, 200, 0)
         _total, slow = reads.run_results(conn, run_id, None, True, 15, 0)
@@ -176,8 +183,8 @@ def test_page(request: Request, test_id: str, who: Annotated[Caller, Depends(cal
     """A test: its outcome across runs, its duration over time with the baseline band, its failures."""
     with who.state.store.read() as conn:
         test = reads.get_test(conn, test_id)
-        project = project_by_id(conn, test["project_id"]) if test else None
-        if test is None or project is None or not who.may_read(project):
+        project = _readable_project(who, conn, test)
+        if test is None or project is None:
             return templates.TemplateResponse(request, "missing.html", {"what": f"test {test_id}"}, status_code=404)
         results = reads.results_of_test(conn, test_id, 100)
     oldest_first = results[::-1]
