@@ -161,3 +161,39 @@ def ndjson(run: dict[str, Any], tests: list[dict[str, Any]]) -> bytes:
 
 def gzipped(data: bytes) -> bytes:
     return gzip.compress(data)
+
+
+def add_query(test: dict[str, Any], sql: str, fingerprint: str, count: int, *, n_plus_one: bool = False) -> None:
+    """Give a test record a query shape run `count` times in its call (and an N+1 finding for it if asked)."""
+    test["db_queries"].append(
+        {
+            "sql": sql,
+            "fingerprint": fingerprint,
+            "kind": sql.split()[0].upper(),
+            "phase": "call",
+            "database": "default",
+            "count": count,
+            "total_duration_ms": 0.1 * count,
+            "params": None,
+        }
+    )
+    test["db"]["count"] += count
+    test["db"]["phases"]["call"] += count
+    if n_plus_one:
+        test["db"]["n_plus_one"].append({"fingerprint": fingerprint, "sql": sql, "count": count})
+
+
+def add_host(test: dict[str, Any], host: str, *, loopback: bool = False, count: int = 1) -> None:
+    """Give a test record `count` HTTPS calls to a host in its call."""
+    test["network"].append(
+        {
+            "kind": "http",
+            "scheme": "https",
+            "host": host,
+            "port": 443,
+            "url": f"https://{host}/",
+            "loopback": loopback,
+            "phase": "call",
+            "count": count,
+        }
+    )

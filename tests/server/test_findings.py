@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tests.server.conftest import Server
-from tests.server.factory import make_report, ndjson
+from tests.server.factory import add_host, make_report, ndjson
 
 START = datetime.now(timezone.utc) - timedelta(days=2)
 
@@ -73,18 +74,7 @@ def test_regressions_and_lost_tests(server: Server) -> None:
         commit="c13",
         started=START + timedelta(minutes=13),
     )
-    last_tests[1]["network"] = [
-        {
-            "kind": "http",
-            "scheme": "https",
-            "host": "new.example.com",
-            "port": 443,
-            "url": "https://new.example.com/",
-            "loopback": False,
-            "phase": "call",
-            "count": 1,
-        }
-    ]
+    add_host(last_tests[1], "new.example.com")
     assert server.post_run(ndjson(last, last_tests)).status_code == 202
     server.drain()
     regressions = get(server, "/api/v1/findings/regressions")
@@ -97,9 +87,43 @@ def test_regressions_and_lost_tests(server: Server) -> None:
     assert [(item["test"], item["reason"]) for item in lost["lost"]] == [
         ("tests/test_mod.py::test_c", "no longer collected: deleted, renamed or deselected")
     ]
+    slower_page = page(server, "/p/acme/shop/regressions")
+    assert re.search(r'<a href="/tests/[0-9a-f]{32}">tests/test_mod.py::test_a</a>', table(slower_page, "durations"))
+    assert f'href="/runs/{slower["since_run"]}"' in slower_page and f"{slower['ratio']:.2f}x" in slower_page
+    assert "new.example.com" in table(slower_page, "hosts")
+    lost_page = page(server, "/p/acme/shop/lost")
+    assert "tests/test_mod.py::test_c" in table(lost_page, "lost") and "Every run ran all it collected" in lost_page
+
+
+def page(server: Server, url: str) -> str:
+    answer = server.client.get(url, headers=server.auth("read"))
+    assert answer.status_code == 200, answer.text
+    return str(answer.text)
+
+
+def table(html: str, table_id: str) -> str:
+    """The HTML of one table of a page."""
+    return html.split(f'<table id="{table_id}">')[1].split("</table>")[0]
+
+
+def test_the_flaky_page_shows_the_api_findings_and_follows_new_runs(server: Server) -> None:
+    for number, (commit, statuses) in enumerate([("c1", ["passed", "passed"]), ("c1", ["failed", "passed"])]):
+        server.send(statuses, commit=commit, started=START + timedelta(minutes=number))
+    server.drain()
+    html = page(server, "/p/acme/shop/flaky")
+    flaky = table(html, "flaky")
+    assert "tests/test_mod.py::test_0" in flaky and "passed and failed on commit c1" in flaky
+    assert flaky.count('class="ev ') == 2 and "test_1" not in flaky  # one link per run it cites
+    assert page(server, "/p/acme/shop/flaky") == html  # the same findings, from the cache
+    server.send(["passed", "failed"], commit="c1", started=START + timedelta(minutes=5))
+    server.drain()
+    assert "tests/test_mod.py::test_1" in table(page(server, "/p/acme/shop/flaky"), "flaky")  # a new run: recomputed
+    assert "tests/test_mod.py::test_1" in str(get(server, "/api/v1/findings/flaky")["flaky"])
 
 
 def test_findings_need_a_read_token_of_a_private_project(server: Server) -> None:
     for kind in ("flaky", "regressions", "lost", "failures"):
         answer = server.client.get(f"/api/v1/findings/{kind}", params={"project": "acme/shop"})
         assert answer.status_code == 404
+        refused = server.client.get(f"/p/acme/shop/{kind}")
+        assert refused.status_code == 404 and 'name="token"' in refused.text

@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from tests.server.conftest import Server
-from tests.server.factory import make_report, ndjson
+from tests.server.factory import add_host, add_query, make_report, ndjson
 
 EVIL = "test_<script>alert(1)</script>[<b>x</b>]"
 
@@ -34,7 +34,7 @@ def test_the_overview_of_a_public_project(server: Server) -> None:
     )
     assert sum(charts["outcomes"][1]) == 5 and sum(charts["outcomes"][2]) == 1  # passed and failed results
     assert len(charts["outcomes"]) == 4 and len(charts["duration"]) == 3
-    assert html.count('class="chart"') == 3
+    assert html.count('class="chart"') == 4 and charts["coverage"] == [[], []]  # these runs measured none
     assert server.client.get("/static/uPlot.iife.min.js").status_code == 200
     assert "oss/lib" in server.client.get("/").text
 
@@ -144,3 +144,71 @@ def test_the_failures_page_groups_by_fingerprint_and_links_tests(server: Server)
     assert re.search(r'<a href="/tests/[0-9a-f]{32}">[^<]*test_&lt;script', html)
     assert "<script>alert(1)</script>" not in html
     assert server.client.get("/p/acme/shop/failures").status_code == 404
+
+
+def seed_effects(server: Server) -> None:
+    """Four runs of four tests: a slow one getting slower, one with an N+1 query, one calling another host, and
+    one (named like markup) failing in the third run."""
+    start = datetime.now(timezone.utc) - timedelta(days=1)
+    names = ["test_slow", "test_n1", "test_net", EVIL]
+    for number in range(4):
+        statuses = ["passed", "passed", "passed", "failed" if number == 2 else "passed"]
+        run, tests = make_report(
+            statuses,
+            names=names,
+            durations=[50.0 + 10 * number, 2.0, 3.0, 1.0],
+            started=start + timedelta(hours=number),
+        )
+        add_query(tests[1], "SELECT * FROM item WHERE id = ?", "f1", 8, n_plus_one=True)
+        add_query(tests[1], "SELECT * FROM cart", "f2", 1)
+        add_host(tests[2], "api.example.com", count=2)
+        add_host(tests[2], "127.0.0.1", loopback=True)
+        assert server.post_run(ndjson(run, tests), token="pub_ingest").status_code == 202
+    server.drain()
+
+
+def names_in(html: str) -> list[str]:
+    rows = html.split('<table id="tests">')[1].split("</table>")[0]
+    return re.findall(r'<a href="/tests/[0-9a-f]{32}">([^<]*)</a>', rows)
+
+
+def test_the_tests_table_sorts_filters_and_draws_sparklines(server: Server) -> None:
+    seed_effects(server)
+    html = server.client.get("/p/oss/lib/tests").text
+    assert names_in(html)[0].endswith("test_slow")  # slowest first by default
+    assert html.count("<polyline") == 4 and "<script>alert(1)</script>" not in html
+    line = re.search(r'<polyline points="([^"]+)"', html).group(1).split()
+    assert len(line) == 4 and float(line[0].split(",")[1]) > float(line[-1].split(",")[1])  # rising: y falls
+    assert names_in(server.client.get("/p/oss/lib/tests", params={"sort": "queries"}).text)[0].endswith("test_n1")
+    assert names_in(server.client.get("/p/oss/lib/tests", params={"sort": "flakiest"}).text)[0].endswith("&lt;/b&gt;]")
+    assert [n.split("::")[1] for n in names_in(server.client.get("/p/oss/lib/tests?has=network").text)] == ["test_net"]
+    assert len(names_in(server.client.get("/p/oss/lib/tests?has=n_plus_one").text)) == 1
+    assert len(names_in(server.client.get("/p/oss/lib/tests?contains=%3Cscript").text)) == 1
+    kept = server.client.get("/p/oss/lib/tests", params={"sort": "memory", "contains": "test_", "runs": 10}).text
+    assert (
+        'value="test_"' in kept
+        and "<option selected>memory</option>" in kept
+        and 'href="?sort=name&amp;contains=test_' in kept
+    )
+    twin = server.client.get("/api/v1/tests", params={"project": "oss/lib", "sort": "network"}).json()
+    assert (
+        twin["runs"] == 4 and twin["tests"][0]["nodeid"].endswith("test_net") and twin["tests"][0]["net_external"] == 8
+    )
+    assert twin["tests"][0]["sparkline"] == [3.0, 3.0, 3.0, 3.0]
+    bad = server.client.get("/api/v1/tests", params={"project": "oss/lib", "sort": "bogus"})
+    assert bad.status_code == 422 and "sort" in bad.text
+
+
+def test_the_test_page_shows_queries_n_plus_one_and_hosts(server: Server) -> None:
+    seed_effects(server)
+    table = server.client.get("/p/oss/lib/tests?sort=name").text
+    links = {
+        name.split("::")[1]: link for link, name in re.findall(r'<a href="(/tests/[0-9a-f]{32})">([^<]*)</a>', table)
+    }
+    n1 = server.client.get(links["test_n1"]).text
+    assert "N+1: 1 shape" in n1 and n1.count('<tr class="n1">') == 1 and "SELECT * FROM item WHERE id = ?" in n1
+    net = server.client.get(links["test_net"]).text
+    hosts = net.split('<table id="hosts">')[1].split("</table>")[0]
+    assert hosts.index("api.example.com") < hosts.index("127.0.0.1") and hosts.count("not loopback") == 1
+    twin = server.client.get("/api/v1" + links["test_net"]).json()
+    assert {(h["host"], h["count"]) for h in twin["network"]} == {("api.example.com", 8), ("127.0.0.1", 4)}

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from suitescope.analysis.flaky import analyse
 from suitescope.analysis.lost import gaps, lost_tests
@@ -19,6 +19,7 @@ from suitescope.analysis.slow import slowest
 from suitescope.server.auth import Caller, caller, project_for_read
 from suitescope.server.responses import Json
 from suitescope.server.store import history, reads
+from suitescope.server.store.accounts import Project
 from suitescope.server.store.tables import runs
 
 router = APIRouter(prefix="/api/v1/findings", tags=["findings"])
@@ -33,6 +34,43 @@ def _linked(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
+def flaky_report(conn: Connection, target: Project, runs_back: int = 200, branch: str | None = None) -> dict[str, Any]:
+    """Flaky and broken tests of the latest runs (of a branch), infrastructure failures set apart."""
+    run_ids = history.recent_runs(conn, target.id, runs_back, branch)
+    suspects = history.failing_tests(conn, run_ids)
+    found = analyse(history.outcomes(conn, run_ids, suspects)) if suspects else analyse([])
+    return {
+        "project": target.name,
+        "runs": len(run_ids),
+        "flaky": _linked([asdict(f) for f in found.flaky]),
+        "broken": _linked([asdict(b) for b in found.broken]),
+        "infra": {"failures": found.infra_failures, "runs": found.infra_runs},
+    }
+
+
+def regressions_report(conn: Connection, target: Project, branch: str | None, runs_back: int = 23) -> dict[str, Any]:
+    """Tests slower since a run, tests running more queries, tests reaching a host they never reached."""
+    rows = history.outcomes(conn, history.recent_runs(conn, target.id, runs_back, branch))
+    durations = [
+        {**asdict(r), "ratio": r.ratio, "run_urls": [f"/api/v1/runs/{i}" for i in r.runs]}
+        for r in duration_regressions(rows)
+    ]
+    queries = [asdict(q) for q in query_regressions(rows)]
+    hosts = [asdict(h) for h in new_hosts(rows)]
+    return {"project": target.name, "durations": durations, "queries": queries, "new_hosts": hosts}
+
+
+def lost_report(conn: Connection, target: Project, runs_back: int = 20) -> dict[str, Any]:
+    """Tests the latest run of a branch no longer ran, and runs that ran fewer tests than they collected."""
+    run_ids = history.recent_runs(conn, target.id, runs_back)
+    rows = history.outcomes(conn, run_ids)
+    counts = conn.execute(
+        select(runs.c.run_id, runs.c.tests_expected, runs.c.tests).where(runs.c.run_id.in_(run_ids))
+    ).all()
+    found_gaps = [{**asdict(g), "missing": g.missing} for g in gaps((r[0], r[1], r[2]) for r in counts)]
+    return {"project": target.name, "lost": [asdict(item) for item in lost_tests(rows)], "gaps": found_gaps}
+
+
 @router.get("/flaky", summary="Flaky and broken tests, infrastructure failures apart, with evidence")
 def get_flaky(
     who: Annotated[Caller, Depends(caller)],
@@ -41,18 +79,9 @@ def get_flaky(
 ) -> Json:
     target = project_for_read(who, project)
     with who.state.store.read() as conn:
-        run_ids = history.recent_runs(conn, target.id, runs_back)
-        suspects = history.failing_tests(conn, run_ids)
-        found = analyse(history.outcomes(conn, run_ids, suspects)) if suspects else analyse([])
-    return Json(
-        {
-            "project": target.name,
-            "runs": len(run_ids),
-            "flaky": _linked([asdict(f) for f in found.flaky]),
-            "broken": _linked([asdict(b) for b in found.broken]),
-            "infra": {"failures": found.infra_failures, "runs": found.infra_runs},
-        }
-    )
+        return Json(
+            who.state.findings.get(conn, target.id, ("flaky", runs_back), lambda: flaky_report(conn, target, runs_back))
+        )
 
 
 @router.get("/regressions", summary="Tests slower since a commit, and tests running more queries")
@@ -64,15 +93,13 @@ def get_regressions(
 ) -> Json:
     target = project_for_read(who, project)
     with who.state.store.read() as conn:
-        run_ids = history.recent_runs(conn, target.id, runs_back, branch)
-        rows = history.outcomes(conn, run_ids)
-    durations = [
-        {**asdict(r), "ratio": r.ratio, "run_urls": [f"/api/v1/runs/{i}" for i in r.runs]}
-        for r in duration_regressions(rows)
-    ]
-    queries = [asdict(q) for q in query_regressions(rows)]
-    hosts = [asdict(h) for h in new_hosts(rows)]
-    return Json({"project": target.name, "durations": durations, "queries": queries, "new_hosts": hosts})
+        found = who.state.findings.get(
+            conn,
+            target.id,
+            ("regressions", branch, runs_back),
+            lambda: regressions_report(conn, target, branch, runs_back),
+        )
+        return Json(found)
 
 
 @router.get("/lost", summary="Tests the latest run of a branch lost, and runs that ran fewer tests than collected")
@@ -83,13 +110,9 @@ def get_lost(
 ) -> Json:
     target = project_for_read(who, project)
     with who.state.store.read() as conn:
-        run_ids = history.recent_runs(conn, target.id, runs_back)
-        rows = history.outcomes(conn, run_ids)
-        counts = conn.execute(
-            select(runs.c.run_id, runs.c.tests_expected, runs.c.tests).where(runs.c.run_id.in_(run_ids))
-        ).all()
-    found_gaps = [{**asdict(g), "missing": g.missing} for g in gaps((r[0], r[1], r[2]) for r in counts)]
-    return Json({"project": target.name, "lost": [asdict(item) for item in lost_tests(rows)], "gaps": found_gaps})
+        return Json(
+            who.state.findings.get(conn, target.id, ("lost", runs_back), lambda: lost_report(conn, target, runs_back))
+        )
 
 
 @router.get("/slow", summary="The slowest tests of the latest runs and their share of the suite's time")

@@ -17,7 +17,7 @@ from suitescope.server.auth import Caller, caller, project_for_read
 from suitescope.server.clock import normalise
 from suitescope.server.errors import ApiError
 from suitescope.server.responses import Json
-from suitescope.server.store import reads
+from suitescope.server.store import history, reads, testtable
 from suitescope.server.store.accounts import create_project, list_projects, project_by_id
 
 router = APIRouter(prefix="/api/v1", tags=["read"])
@@ -129,7 +129,37 @@ def get_test(test_id: str, who: Annotated[Caller, Depends(caller)], limit: Limit
         test = _readable(who, conn, reads.get_test(conn, test_id), "test", test_id)
         test["history"] = reads.results_of_test(conn, test_id, limit)
         test["trend"] = reads.trend(conn, test_id, None, None, monthly=False)[-90:]
+        since = test["history"][-1]["started_at"] if test["history"] else "9999"
+        test["queries"] = reads.queries_of_test(conn, test_id, since)
+        test["network"] = reads.hosts_of_test(conn, test_id, since)
     return test
+
+
+TestSort = Literal["slowest", "flakiest", "failing", "queries", "memory", "network", "name"]
+TestHas = Literal["failures", "flaky", "n_plus_one", "network"]
+
+
+@router.get("/tests", summary="The tests of a project's latest runs: slowest, flakiest, most queries, memory, network")
+def get_tests(
+    who: Annotated[Caller, Depends(caller)],
+    project: ProjectName,
+    sort: TestSort = "slowest",
+    contains: Annotated[str | None, Query(max_length=200, description="only tests whose id contains this")] = None,
+    has: Annotated[TestHas | None, Query(description="only tests with failures, flips, N+1 or other hosts")] = None,
+    runs: Annotated[int, Query(ge=1, le=200, description="how many of the latest runs to read")] = 30,
+    branch: Annotated[str | None, Query(max_length=200)] = None,
+    environment: Annotated[str | None, Query(max_length=200)] = None,
+    since: Since = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Json:
+    """One row per test of the runs read, with its durations in them (`sparkline`, oldest first)."""
+    target = project_for_read(who, project)
+    with who.state.store.read() as conn:
+        run_ids = history.recent_runs(
+            conn, target.id, runs, branch, environment=environment, since=_time(since, "since")
+        )
+        rows = testtable.table_of_tests(conn, run_ids, sort=sort, contains=contains, has=has, limit=limit)
+    return Json({"project": target.name, "runs": len(run_ids), "sort": sort, "tests": rows})
 
 
 @router.get("/environments", summary="Runs by Python version, framework, OS, arch or CI, over time")
@@ -162,6 +192,7 @@ def get_trends(
     target = project_for_read(who, project)
     with who.state.store.read() as conn:
         points = reads.project_trend(conn, target.id, _time(since, "since"), _time(until, "until"), period == "month")
+        coverage = reads.coverage_trend(conn, target.id, _time(since, "since"), period == "month")
     for point in points:
         point["tests_avg"] = point["tests"] / point["runs"] if point["runs"] else None
-    return {"project": target.name, "period": period, "points": points}
+    return {"project": target.name, "period": period, "points": points, "coverage": coverage}

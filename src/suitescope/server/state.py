@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from suitescope.server.findcache import FindingsCache
 from suitescope.server.metrics import Metrics
 from suitescope.server.queue import Queue
 from suitescope.server.ratelimit import RateLimiter
@@ -20,6 +21,7 @@ class ServerState:
     queue: Queue
     metrics: Metrics
     limiter: RateLimiter
+    findings: FindingsCache = field(default_factory=FindingsCache)
 
 
 def state_of(request: Request) -> ServerState:

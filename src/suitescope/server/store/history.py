@@ -14,11 +14,23 @@ from suitescope.server.store.tables import network, results, runs, tests
 CHUNK = 500  # ids per IN (...) list: well under SQLite's limit of bound parameters
 
 
-def recent_runs(conn: Connection, project_id: int, limit: int, branch: str | None = None) -> list[str]:
-    """The project's (or branch's) latest runs, oldest first."""
+def recent_runs(
+    conn: Connection,
+    project_id: int,
+    limit: int,
+    branch: str | None = None,
+    *,
+    environment: str | None = None,
+    since: str | None = None,
+) -> list[str]:
+    """The project's latest runs (of a branch, of an environment, since a time), oldest first."""
     query = select(runs.c.run_id).where(runs.c.project_id == project_id)
     if branch is not None:
         query = query.where(runs.c.branch == branch)
+    if environment is not None:
+        query = query.where(runs.c.environment == environment)
+    if since is not None:
+        query = query.where(runs.c.started_at >= since)
     found = [row[0] for row in conn.execute(query.order_by(runs.c.started_at.desc()).limit(limit))]
     return found[::-1]
 

@@ -17,7 +17,7 @@ from suitescope.server.rollups import (
     project_subject,
     tests_select,
 )
-from suitescope.server.store.tables import projects, results, rollup_durations, rollups, runs, tests
+from suitescope.server.store.tables import network, projects, queries, results, rollup_durations, rollups, runs, tests
 
 RUN_SUMMARY = [c for c in runs.c if c.name != "record"]
 DIMENSIONS = ("python_version", "python_impl", "framework", "framework_version", "os", "arch", "ci", "environment")
@@ -195,6 +195,16 @@ def project_trend(
     return trend(conn, project_subject(project_id), since, until, monthly)
 
 
+def coverage_trend(conn: Connection, project_id: int, since: str | None, monthly: bool) -> list[dict[str, Any]]:
+    """Mean line coverage of the project's runs that measured it, per day (or month), oldest first."""
+    period = func.substr(runs.c.started_at, 1, 7 if monthly else 10)
+    where = [runs.c.project_id == project_id, runs.c.coverage_pct.is_not(None)]
+    if since is not None:
+        where.append(runs.c.started_at >= since)
+    query = select(period.label("period"), func.avg(runs.c.coverage_pct).label("coverage_pct")).where(*where)
+    return _rows(conn.execute(query.group_by(period).order_by(period)))
+
+
 def environments(
     conn: Connection,
     dimension: str,
@@ -279,3 +289,47 @@ def failure_groups(conn: Connection, project_id: int, limit: int = 50) -> list[d
     for group in groups:
         group["affected_tests"] = sorted(names.get(group["fingerprint"], []), key=lambda t: t["nodeid"])[:20]
     return groups
+
+
+def queries_of_test(conn: Connection, test_id: str, since: str, limit: int = 20) -> list[dict[str, Any]]:
+    """A test's queries since a time by fingerprint, most repeated first: `most` is the largest count in one
+    result (the N+1 evidence), `results` how many results ran it."""
+    q = queries.c
+    query = (
+        select(
+            q.fingerprint,
+            func.max(q.sql).label("sql"),
+            func.max(q.kind).label("kind"),
+            func.sum(q["count"]).label("count"),
+            func.max(q["count"]).label("most"),
+            func.count(func.distinct(q.run_id)).label("results"),
+            func.sum(q.total_ms).label("total_ms"),
+        )
+        .where(q.test_id == test_id, q.started_at >= since)
+        .group_by(q.fingerprint)
+        .order_by(func.max(q["count"]).desc(), q.fingerprint)
+        .limit(limit)
+    )
+    return _rows(conn.execute(query))
+
+
+def hosts_of_test(conn: Connection, test_id: str, since: str) -> list[dict[str, Any]]:
+    """The hosts a test reached since a time: calls, in how many results, when last, loopback or not."""
+    n = network.c
+    query = (
+        select(
+            n.kind,
+            n.scheme,
+            n.host,
+            n.port,
+            n.loopback,
+            func.max(n.url).label("url"),
+            func.sum(n["count"]).label("count"),
+            func.count(func.distinct(n.run_id)).label("results"),
+            func.max(n.started_at).label("last_seen"),
+        )
+        .where(n.test_id == test_id, n.started_at >= since)
+        .group_by(n.kind, n.scheme, n.host, n.port, n.loopback)
+        .order_by(n.loopback, func.sum(n["count"]).desc())
+    )
+    return _rows(conn.execute(query))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import statistics
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,10 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection
 
-from suitescope.analysis.flaky import analyse
 from suitescope.server.auth import TOKEN_COOKIE, Caller, caller
 from suitescope.server.errors import ApiError
-from suitescope.server.store import history, reads
+from suitescope.server.findings import flaky_report, lost_report, regressions_report
+from suitescope.server.store import history, reads, testtable
 from suitescope.server.store.accounts import Project, find_project, list_projects, project_by_id
 from suitescope.server.store.annotations import list_annotations
 from suitescope.server.store.writes import test_id
@@ -36,16 +37,147 @@ def home(request: Request, who: Annotated[Caller, Depends(caller)]) -> HTMLRespo
     return templates.TemplateResponse(request, "home.html", {"projects": found})
 
 
-# Before the overview: its {project:path} would take `vendor/name/failures` for a project's name.
+def _project(who: Caller, conn: Connection, name: str) -> Project | None:
+    target = find_project(conn, name)
+    return target if target is not None and who.may_read(target) else None
+
+
+def _ask_token(request: Request, project: str) -> HTMLResponse:
+    """404 with the form for a read token: the same answer whether the project is private or missing."""
+    return templates.TemplateResponse(request, "token.html", {"project": project}, status_code=404)
+
+
+# Each page of a project before the overview: its {project:path} would take `vendor/name/failures` for a name.
 @router.get("/p/{project:path}/failures", response_class=HTMLResponse)
 def failures_page(request: Request, project: str, who: Annotated[Caller, Depends(caller)]) -> HTMLResponse:
     """A project's failures grouped by fingerprint, with the tests they hit and when."""
     with who.state.store.read() as conn:
-        target = find_project(conn, project)
-        if target is None or not who.may_read(target):
-            return templates.TemplateResponse(request, "token.html", {"project": project}, status_code=404)
+        if (target := _project(who, conn, project)) is None:
+            return _ask_token(request, project)
         groups = reads.failure_groups(conn, target.id, 100)
-    return templates.TemplateResponse(request, "failures.html", {"project": target, "groups": groups})
+    return templates.TemplateResponse(
+        request, "failures.html", {"project": target, "groups": groups, "page": "failures"}
+    )
+
+
+@router.get("/p/{project:path}/tests", response_class=HTMLResponse)
+def table_page(
+    request: Request,
+    project: str,
+    who: Annotated[Caller, Depends(caller)],
+    sort: Annotated[str, Query(max_length=16)] = "slowest",
+    contains: Annotated[str | None, Query(max_length=200)] = None,
+    has: Annotated[str | None, Query(max_length=16)] = None,
+    runs: Annotated[int, Query(ge=1, le=200)] = 30,
+    branch: Annotated[str | None, Query(max_length=200)] = None,
+    environment: Annotated[str | None, Query(max_length=200)] = None,
+    days: Annotated[int, Query(ge=1, le=3650)] = 90,
+) -> HTMLResponse:
+    """The tests of the latest runs, sortable (slowest, flakiest, queries, memory, network) and filterable,
+    each with a sparkline of its durations."""
+    sort = sort if sort in testtable.SORTS else "slowest"
+    has = has if has in testtable.HAS else None
+    branch, environment, contains = branch or None, environment or None, contains or None
+    with who.state.store.read() as conn:
+        if (target := _project(who, conn, project)) is None:
+            return _ask_token(request, project)
+        run_ids = history.recent_runs(conn, target.id, runs, branch, environment=environment, since=_days_ago(days))
+        rows = testtable.table_of_tests(conn, run_ids, sort=sort, contains=contains, has=has, limit=100)
+    for row in rows:
+        row["spark"] = sparkline(row["sparkline"])
+    filters = {
+        "sort": sort,
+        "contains": contains,
+        "has": has,
+        "runs": runs,
+        "branch": branch,
+        "environment": environment,
+        "days": days,
+    }
+    given = {k: v for k, v in filters.items() if v is not None}
+    context = {
+        "project": target,
+        "tests": rows,
+        "runs_read": len(run_ids),
+        "f": filters,
+        "page": "tests",
+        "sorts": list(testtable.SORTS),
+        "has_choices": list(testtable.HAS),
+        "sort_links": {key: "?" + urllib.parse.urlencode({**given, "sort": key}) for key in testtable.SORTS},
+        "json_url": "/api/v1/tests?"
+        + urllib.parse.urlencode({"project": target.name, **{k: v for k, v in given.items() if k != "days"}}),
+    }
+    return templates.TemplateResponse(request, "tests.html", context)
+
+
+def sparkline(values: list[float], width: int = 120, height: int = 22) -> str:
+    """The points of an SVG polyline for these values (numbers only, so safe in a template)."""
+    if len(values) < 2:
+        return ""
+    top, low = max(values), min(values)
+    span = (top - low) or 1.0
+    step = width / (len(values) - 1)
+    return " ".join(f"{i * step:.1f},{height - 1 - (v - low) / span * (height - 2):.1f}" for i, v in enumerate(values))
+
+
+@router.get("/p/{project:path}/flaky", response_class=HTMLResponse)
+def flaky_page(
+    request: Request,
+    project: str,
+    who: Annotated[Caller, Depends(caller)],
+    runs: Annotated[int, Query(ge=2, le=1000)] = 200,
+) -> HTMLResponse:
+    """Flaky and broken tests with the runs that show it, infrastructure failures set apart."""
+    return _findings_page(request, project, who, "flaky", (runs,), lambda c, t: flaky_report(c, t, runs))
+
+
+@router.get("/p/{project:path}/regressions", response_class=HTMLResponse)
+def regressions_page(
+    request: Request,
+    project: str,
+    who: Annotated[Caller, Depends(caller)],
+    branch: Annotated[str | None, Query(max_length=200)] = None,
+    runs: Annotated[int, Query(ge=2, le=200)] = 23,
+) -> HTMLResponse:
+    """Tests slower since a run, tests running more queries, tests reaching new hosts."""
+    branch = branch or None
+    key = (branch, runs)
+    return _findings_page(
+        request, project, who, "regressions", key, lambda c, t: regressions_report(c, t, branch, runs)
+    )
+
+
+@router.get("/p/{project:path}/lost", response_class=HTMLResponse)
+def lost_page(
+    request: Request,
+    project: str,
+    who: Annotated[Caller, Depends(caller)],
+    runs: Annotated[int, Query(ge=2, le=200)] = 20,
+) -> HTMLResponse:
+    """Tests the latest run of a branch no longer ran, and runs that ran fewer tests than they collected."""
+    return _findings_page(request, project, who, "lost", (runs,), lambda c, t: lost_report(c, t, runs))
+
+
+def _findings_page(
+    request: Request,
+    project: str,
+    who: Caller,
+    kind: str,
+    params: tuple[Any, ...],
+    compute: Callable[[Connection, Project], dict[str, Any]],
+) -> HTMLResponse:
+    """A findings page: the same cached findings as the API's (findcache.py), with links to tests and runs."""
+    with who.state.store.read() as conn:
+        if (target := _project(who, conn, project)) is None:
+            return _ask_token(request, project)
+        found = who.state.findings.get(conn, target.id, (kind, *params), lambda: compute(conn, target))
+    link = {name: f"/tests/{test_id(target.name, name)}" for name in _tests_named(found)}
+    context = {"project": target, "found": found, "link": link, "page": kind, "params": params}
+    return templates.TemplateResponse(request, f"{kind}.html", context)
+
+
+def _tests_named(found: dict[str, Any]) -> set[str]:
+    return {item["test"] for value in found.values() if isinstance(value, list) for item in value if "test" in item}
 
 
 @router.get("/p/{project:path}", response_class=HTMLResponse)
@@ -54,30 +186,37 @@ def overview(
     project: str,
     who: Annotated[Caller, Depends(caller)],
     branch: Annotated[str | None, Query(max_length=200)] = None,
+    environment: Annotated[str | None, Query(max_length=200)] = None,
     days: Annotated[int, Query(ge=1, le=3650)] = 90,
 ) -> HTMLResponse:
-    """Runs over time, suite duration and size, annotations, latest runs, flaky and broken tests."""
+    """Runs over time, suite duration, size and coverage, annotations, latest runs, flaky and broken tests."""
+    branch, environment = branch or None, environment or None
     with who.state.store.read() as conn:
-        target = find_project(conn, project)
-        if target is None or not who.may_read(target):
-            return templates.TemplateResponse(request, "token.html", {"project": project}, status_code=404)
+        if (target := _project(who, conn, project)) is None:
+            return _ask_token(request, project)
         since = _days_ago(days)
         trend = reads.project_trend(conn, target.id, since, None, monthly=days > 180)
-        latest = reads.list_runs(conn, target.id, branch=branch, limit=20)
+        coverage = reads.coverage_trend(conn, target.id, since, monthly=days > 180)
+        latest = reads.list_runs(conn, target.id, branch=branch, environment=environment, limit=20)
         notes = list_annotations(conn, target.id, since, None)
-        run_ids = history.recent_runs(conn, target.id, 200, branch)
-        suspects = history.failing_tests(conn, run_ids)
-        found = analyse(history.outcomes(conn, run_ids, suspects)) if suspects else analyse([])
+        found = who.state.findings.get(
+            conn, target.id, ("flaky", 200, branch), lambda: flaky_report(conn, target, 200, branch)
+        )
+    flaky, broken = found["flaky"], found["broken"]
     context: dict[str, Any] = {
         "project": target,
+        "page": "overview",
         "branch": branch,
+        "environment": environment,
         "days": days,
         "runs": latest,
         "trend": trend,
         "annotations": notes,
-        "flaky": [(f, f"/tests/{test_id(target.name, f.test)}") for f in found.flaky[:10]],
-        "broken": [(b, f"/tests/{test_id(target.name, b.test)}") for b in found.broken[:10]],
-        "charts": _charts(trend, notes),
+        "flaky": [(f, f"/tests/{test_id(target.name, f['test'])}") for f in flaky[:10]],
+        "broken": [(b, f"/tests/{test_id(target.name, b['test'])}") for b in broken[:10]],
+        "flaky_total": len(flaky),
+        "broken_total": len(broken),
+        "charts": _charts(trend, coverage, notes),
     }
     return templates.TemplateResponse(request, "overview.html", context)
 
@@ -88,10 +227,8 @@ def _days_ago(days: int) -> str:
     return days_ago(days)
 
 
-def _charts(trend: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[str, Any]:
+def _charts(trend: list[dict[str, Any]], coverage: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[str, Any]:
     """Columns for uPlot: x as Unix seconds (one per period), then one list per series."""
-    from suitescope.server.clock import parse_iso
-
     xs = [_x(p["period"]) for p in trend]
     return {
         "outcomes": [xs, [p["passed"] for p in trend], [p["failed"] for p in trend], [p["error"] for p in trend]],
@@ -101,8 +238,16 @@ def _charts(trend: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[st
             [round(p["tests"] / p["runs"]) if p["runs"] else 0 for p in trend],
             [round(p["assertions"] / p["runs"]) if p["runs"] else 0 for p in trend],
         ],
-        "annotations": [{"x": int(parse_iso(n["at"]).timestamp()), "label": n["version"] or n["title"]} for n in notes],
+        "coverage": [[_x(p["period"]) for p in coverage], [p["coverage_pct"] for p in coverage]],
+        "annotations": _chart_notes(notes),
     }
+
+
+def _chart_notes(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Annotations as the charts draw them: a vertical line at their time, their version or title beside it."""
+    from suitescope.server.clock import parse_iso
+
+    return [{"x": int(parse_iso(n["at"]).timestamp()), "label": n["version"] or n["title"]} for n in notes]
 
 
 @router.get("/environments", response_class=HTMLResponse)
@@ -187,6 +332,9 @@ def test_page(request: Request, test_id: str, who: Annotated[Caller, Depends(cal
         if test is None or project is None:
             return templates.TemplateResponse(request, "missing.html", {"what": f"test {test_id}"}, status_code=404)
         results = reads.results_of_test(conn, test_id, 100)
+        since = results[-1]["started_at"] if results else "9999"
+        queries = reads.queries_of_test(conn, test_id, since)
+        hosts = reads.hosts_of_test(conn, test_id, since)
     oldest_first = results[::-1]
     durations = [r["duration_ms"] for r in oldest_first if r["status"] == "passed"]
     median = statistics.median(durations) if durations else 0.0
@@ -200,7 +348,15 @@ def test_page(request: Request, test_id: str, who: Annotated[Caller, Depends(cal
         ],
         "annotations": [],
     }
-    context = {"test": test, "project": project, "results": oldest_first, "charts": chart}
+    context = {
+        "test": test,
+        "project": project,
+        "results": oldest_first,
+        "charts": chart,
+        "queries": queries,
+        "hosts": hosts,
+        "n_plus_one": {f["fingerprint"] for r in results for f in (r["extra"] or {}).get("n_plus_one") or ()},
+    }
     return templates.TemplateResponse(request, "test.html", context)
 
 
