@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_RUNS ?= 6
 
-.PHONY: demo test lint bench clean services
+.PHONY: demo test lint bench clean services screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(VENV)/.dev-installed lint services
 
 services:
 	./scripts/services.sh
+
+## make screenshots: the browser tests, keeping their screenshots of every page in docs/screenshots/.
+screenshots: $(VENV)/.dev-installed
+	SUITESCOPE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser -q
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests examples

@@ -49,8 +49,13 @@ def test_a_private_project_needs_its_token_then_a_cookie_opens_it(server: Server
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         follow_redirects=False,
     )
-    assert wrong.status_code == 303
+    assert wrong.status_code == 403 and "does not open acme/shop" in wrong.text and "set-cookie" not in wrong.headers
     assert server.client.get("/p/acme/shop").status_code == 404  # another project's token opens nothing
+    server.client.cookies.set("suitescope_token", "sst_revoked_or_never_made")
+    stale = server.client.get("/p/acme/shop")  # a stale cookie: the form again, not a 401
+    assert stale.status_code == 404 and 'name="token"' in stale.text
+    assert server.client.get("/p/oss/lib").status_code == 200  # and public pages still open
+    server.client.cookies.clear()
     right = server.client.post(
         "/login",
         content=f"token={server.tokens['read']}&project=acme/shop",
@@ -212,3 +217,13 @@ def test_the_test_page_shows_queries_n_plus_one_and_hosts(server: Server) -> Non
     assert hosts.index("api.example.com") < hosts.index("127.0.0.1") and hosts.count("not loopback") == 1
     twin = server.client.get("/api/v1" + links["test_net"]).json()
     assert {(h["host"], h["count"]) for h in twin["network"]} == {("api.example.com", 8), ("127.0.0.1", 4)}
+
+
+def test_the_run_page_lists_what_changed_since_the_previous_run_of_its_branch(server: Server) -> None:
+    seed_effects(server)  # EVIL fails in the third run only
+    with server.state.store.read() as conn:
+        third, fourth = [r[0] for r in conn.exec_driver_sql("SELECT run_id FROM runs ORDER BY started_at").all()[2:]]
+    changed = server.client.get(f"/runs/{third}").text.split('<table id="changes">')[1].split("</table>")[0]
+    assert "newly failing (1)" in changed and "test_&lt;script&gt;" in changed and "fixed" not in changed
+    fixed = server.client.get(f"/runs/{fourth}").text.split('<table id="changes">')[1].split("</table>")[0]
+    assert "fixed (1)" in fixed and "newly failing" not in fixed

@@ -45,12 +45,12 @@ class Caller:
 def caller(request: Request) -> Caller:
     """FastAPI dependency: the request's token checked (401 if unknown), and the caller's rate limit (429)."""
     state = state_of(request)
-    token = _bearer(request)
+    token, from_cookie = _bearer(request)
     found = None
     if token is not None:
         with state.store.read() as conn:
             found = principal(conn, token)
-        if found is None:
+        if found is None and not from_cookie:  # a revoked token in a cookie: the pages ask for another
             raise ApiError(
                 401,
                 "the token is not valid: it was revoked or never made",
@@ -72,10 +72,12 @@ def caller(request: Request) -> Caller:
 TOKEN_COOKIE = "suitescope_token"  # the dashboard keeps a read token here (HttpOnly, SameSite=Strict)
 
 
-def _bearer(request: Request) -> str | None:
+def _bearer(request: Request) -> tuple[str | None, bool]:
+    """The request's token, and whether it came from the dashboard's cookie."""
     header = request.headers.get("authorization")
     if header is None:  # the dashboard's cookie serves pages and reads only, never a write
-        return request.cookies.get(TOKEN_COOKIE) or None if request.method in ("GET", "HEAD") else None
+        cookie = request.cookies.get(TOKEN_COOKIE) if request.method in ("GET", "HEAD") else None
+        return cookie or None, True
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(
@@ -84,7 +86,7 @@ def _bearer(request: Request) -> str | None:
             [{"loc": ["header", "authorization"], "msg": "expected `Bearer <token>`"}],
             {"WWW-Authenticate": "Bearer"},
         )
-    return token.strip()
+    return token.strip(), False
 
 
 def project_for_write(who: Caller, name: str | None) -> Project:

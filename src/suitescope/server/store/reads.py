@@ -333,3 +333,34 @@ def hosts_of_test(conn: Connection, test_id: str, since: str) -> list[dict[str, 
         .order_by(n.loopback, func.sum(n["count"]).desc())
     )
     return _rows(conn.execute(query))
+
+
+FAILING = ("failed", "error")
+
+
+def run_changes(conn: Connection, run_id: str, previous_id: str, limit: int = 50) -> dict[str, list[dict[str, Any]]]:
+    """What changed since the branch's previous run: tests newly failing, fixed, new and gone (final attempts)."""
+    query = (
+        select(results.c.run_id, results.c.test_id, results.c.status, tests.c.nodeid)
+        .join(tests, tests.c.test_id == results.c.test_id)
+        .where(results.c.run_id.in_((run_id, previous_id)), results.c.final)
+    )
+    now: dict[str, dict[str, Any]] = {}
+    before: dict[str, dict[str, Any]] = {}
+    for row in conn.execute(query):
+        (now if row.run_id == run_id else before)[row.test_id] = {
+            "test_id": row.test_id,
+            "nodeid": row.nodeid,
+            "status": row.status,
+        }
+    changes = {
+        "newly_failing": [
+            t for k, t in now.items() if t["status"] in FAILING and k in before and before[k]["status"] not in FAILING
+        ],
+        "fixed": [
+            t for k, t in now.items() if t["status"] not in FAILING and k in before and before[k]["status"] in FAILING
+        ],
+        "new": [t for k, t in now.items() if k not in before],
+        "gone": [t for k, t in before.items() if k not in now],
+    }
+    return {kind: sorted(found, key=lambda t: t["nodeid"])[:limit] for kind, found in changes.items()}

@@ -17,10 +17,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection
 
 from suitescope.server.auth import TOKEN_COOKIE, Caller, caller
+from suitescope.server.state import state_of
 from suitescope.server.errors import ApiError
 from suitescope.server.findings import flaky_report, lost_report, regressions_report
 from suitescope.server.store import history, reads, testtable
-from suitescope.server.store.accounts import Project, find_project, list_projects, project_by_id
+from suitescope.server.store.accounts import Project, find_project, list_projects, principal, project_by_id
 from suitescope.server.store.annotations import list_annotations
 from suitescope.server.store.writes import test_id
 
@@ -318,8 +319,16 @@ def run_page(request: Request, run_id: str, who: Annotated[Caller, Depends(calle
         _total, failures = reads.run_results(conn, run_id, ["failed", "error"], False, 200, 0)
         _total, slow = reads.run_results(conn, run_id, None, True, 15, 0)
         earlier = reads.list_runs(conn, project.id, branch=run["branch"], until=run["started_at"], limit=1)
-    previous = earlier[0] if earlier else None
-    context = {"run": run, "project": project, "failures": failures, "slowest": slow, "previous": previous}
+        previous = earlier[0] if earlier else None
+        changes = reads.run_changes(conn, run_id, previous["run_id"]) if previous else None
+    context = {
+        "run": run,
+        "project": project,
+        "failures": failures,
+        "slowest": slow,
+        "previous": previous,
+        "changes": changes,
+    }
     return templates.TemplateResponse(request, "run.html", context)
 
 
@@ -362,11 +371,19 @@ def test_page(request: Request, test_id: str, who: Annotated[Caller, Depends(cal
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Any:
-    """Keep a read token in an HttpOnly cookie, so a private project's pages open without it next time."""
+    """Keep a read token in an HttpOnly cookie, so a private project's pages open without it next time. A token
+    that does not open the project is refused here, with the form again, and never kept."""
     form = urllib.parse.parse_qs((await request.body())[:4096].decode(errors="replace"))
-    token, project = (form.get("token") or [""])[0], (form.get("project") or [""])[0]
+    token, project = (form.get("token") or [""])[0].strip(), (form.get("project") or [""])[0]
     if not token or not PROJECT.fullmatch(project):
         raise ApiError(422, "a token and a project name are needed", [{"loc": ["body"], "msg": "token, project"}])
+    state = state_of(request)
+    with state.store.read() as conn:
+        target = find_project(conn, project)
+        found = principal(conn, token)
+    if target is None or found is None or not Caller(found, state).may_read(target):
+        context = {"project": project, "refused": True}
+        return templates.TemplateResponse(request, "token.html", context, status_code=403)
     answer = RedirectResponse(f"/p/{project}", status_code=303)
     answer.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", max_age=30 * 24 * 3600)
     return answer
