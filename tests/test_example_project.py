@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -17,7 +18,18 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shop"
 
 
 @pytest.mark.slow
-def test_example_suite_is_recorded_and_reported(tmp_path: Path) -> None:
+def own_address(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The address the example's price service answers on (its fixture's own choice)."""
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    spec = importlib.util.spec_from_file_location("example_test_orders", EXAMPLE / "tests" / "test_orders.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    address: str = module.own_address()
+    return address
+
+
+def test_example_suite_is_recorded_and_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = tmp_path / "shop"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".telemetry", "__pycache__"))
     for extra in ([], ["-n", "2"]):
@@ -35,7 +47,7 @@ def test_example_suite_is_recorded_and_reported(tmp_path: Path) -> None:
     assert len(runs) == 2
     for run in runs:
         assert run["project"] == "shop"
-        assert run["tests"] == run["tests_expected"] == 20
+        assert run["tests"] == run["tests_expected"] == 21
         assert run["counts"]["skipped"] == 1 and run["counts"]["xfailed"] == 1
         assert run["assertions"]["passed"] is not None  # the example turns the assertion-pass hook on
     data = json.loads(result.output)
@@ -43,3 +55,8 @@ def test_example_suite_is_recorded_and_reported(tmp_path: Path) -> None:
     assert (finding["id"], finding["max_count"]) == ("tests/test_orders.py::test_totals_by_customer", 6)
     assert data["most_queries"][0]["id"] == "tests/test_orders.py::test_totals_by_customer"
     assert runs[1]["workers"] == 2
+    assert data["slowest"][0]["id"] == "tests/test_orders.py::test_monthly_report_takes_its_time"
+    if own_address(monkeypatch) != "127.0.0.1":  # the price service answers on this machine's network address
+        [unmocked] = data["external_network"]
+        assert unmocked["id"] == "tests/test_orders.py::test_price_comes_from_the_service"
+        assert len(unmocked["runs"]) == 2 and any(host.startswith("http://") for host in unmocked["hosts"]), unmocked

@@ -57,7 +57,8 @@ def cli(data_dir: Path, *args: str) -> str:
 
 def seed(url: str, ingest: str, private_ingest: str) -> list[str]:
     """Eight CI runs over a week: a test getting slower, a flaky one, an N+1 query, an unmocked call, a test named
-    like markup failing once, coverage drifting down, a release annotation between the 4th and 5th run, and one run of a private project."""
+    like markup failing once, coverage drifting down, a release annotation between the 4th and 5th run; and one
+    run of a private project."""
     start = datetime.now(timezone.utc) - timedelta(days=7)
     run_ids = []
     with httpx.Client(base_url=url, timeout=30) as client:

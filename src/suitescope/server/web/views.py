@@ -17,9 +17,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection
 
 from suitescope.server.auth import TOKEN_COOKIE, Caller, caller
-from suitescope.server.state import state_of
 from suitescope.server.errors import ApiError
 from suitescope.server.findings import flaky_report, lost_report, regressions_report
+from suitescope.server.state import state_of
 from suitescope.server.store import history, reads, testtable
 from suitescope.server.store.accounts import Project, find_project, list_projects, principal, project_by_id
 from suitescope.server.store.annotations import list_annotations
