@@ -117,8 +117,13 @@ def test_the_flaky_page_shows_the_api_findings_and_follows_new_runs(server: Serv
     assert page(server, "/p/acme/shop/flaky") == html  # the same findings, from the cache
     server.send(["passed", "failed"], commit="c1", started=START + timedelta(minutes=5))
     server.drain()
-    assert "tests/test_mod.py::test_1" in table(page(server, "/p/acme/shop/flaky"), "flaky")  # a new run: recomputed
-    assert "tests/test_mod.py::test_1" in str(get(server, "/api/v1/findings/flaky")["flaky"])
+    stale = page(server, "/p/acme/shop/flaky")  # a new run: the findings as they were, while new ones are made
+    assert "being recomputed" in stale and "tests/test_mod.py::test_1" not in table(stale, "flaky")
+    server.state.findings.settle()
+    fresh = page(server, "/p/acme/shop/flaky")
+    assert "being recomputed" not in fresh and "tests/test_mod.py::test_1" in table(fresh, "flaky")
+    found = get(server, "/api/v1/findings/flaky")
+    assert found["stale"] is False and "tests/test_mod.py::test_1" in str(found["flaky"])
 
 
 def test_findings_need_a_read_token_of_a_private_project(server: Server) -> None:

@@ -1,41 +1,102 @@
-"""Findings kept until their project changes. Computing flaky, regression or lost-test findings reads the
-histories of up to 200 runs (0.4-0.8 s with 5,000 tests a run); a dashboard shows the same findings to everyone
-until the project stores or drops a run, so each server process computes them once per change, not per view.
+"""Findings and tables kept until their project changes. Flaky, regression and lost-test findings read the
+histories of up to 200 runs (seconds with thousands of failing tests), the tests table a GROUP BY over the
+latest runs; a dashboard shows the same figures to everyone until the project stores or drops a run.
 
-The key of an entry holds the project's run count and last arrival: a new run, a re-stored run or a run
-removed by retention makes a new key, and the old entry ages out (least recently used first)."""
+So each server process computes an entry once, at its first view, and keeps it with the project's stamp (its
+run count and last arrival). When the stamp moves, the next view still answers at once with the entry it has,
+marked stale, while one background thread computes the new one (stale-while-revalidate): no page waits on a
+recomputation after the first, and a project's change costs one computation per entry, not one per view."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, func, select
 
+from suitescope.server.store import Store
 from suitescope.server.store.tables import runs
+
+log = logging.getLogger("suitescope.server")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Cached(Generic[T]):
+    value: T
+    stale: bool  # the project changed since: a newer value is being computed
 
 
 class FindingsCache:
     def __init__(self, size: int = 256) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+        self._entries: OrderedDict[tuple[Hashable, ...], tuple[Any, Any]] = OrderedDict()  # key -> (stamp, value)
+        self._refreshing: dict[tuple[Hashable, ...], threading.Thread] = {}
         self._lock = threading.Lock()
 
-    def get(self, conn: Connection, project_id: int, params: tuple[Hashable, ...], compute: Callable[[], Any]) -> Any:
-        """The findings for these parameters, computed now only if the project changed since the last time."""
-        count, last = conn.execute(
-            select(func.count(), func.max(runs.c.received_at)).where(runs.c.project_id == project_id)
-        ).one()
-        key = (project_id, count, last, *params)
+    def get(
+        self,
+        store: Store,
+        conn: Connection,
+        project_id: int,
+        params: tuple[Hashable, ...],
+        compute: Callable[[Connection], T],
+    ) -> Cached[T]:
+        """The entry for these parameters: computed now only the first time; when the project has changed
+        since, the entry as it was, and a background recomputation."""
+        stamp = tuple(
+            conn.execute(
+                select(func.count(), func.max(runs.c.received_at)).where(runs.c.project_id == project_id)
+            ).one()
+        )
+        key = (project_id, *params)
         with self._lock:
-            if key in self._entries:
+            entry = self._entries.get(key)
+            if entry is not None:
                 self._entries.move_to_end(key)
-                return self._entries[key]
-        value = compute()  # outside the lock: two first views compute twice rather than wait on each other
+        if entry is None:
+            value = compute(conn)
+            self._put(key, stamp, value)
+            return Cached(value, False)
+        if entry[0] != stamp:
+            self._refresh(store, key, stamp, compute)
+            return Cached(entry[1], True)
+        return Cached(entry[1], False)
+
+    def _put(self, key: tuple[Hashable, ...], stamp: Any, value: Any) -> None:
         with self._lock:
-            self._entries[key] = value
+            self._entries[key] = (stamp, value)
+            self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
-        return value
+
+    def _refresh(
+        self, store: Store, key: tuple[Hashable, ...], stamp: Any, compute: Callable[[Connection], Any]
+    ) -> None:
+        def run() -> None:
+            try:
+                with store.read() as conn:
+                    self._put(key, stamp, compute(conn))
+            except Exception:  # the stale entry stays; the next view tries again
+                log.exception("recomputing findings %r failed", key)
+            finally:
+                with self._lock:
+                    self._refreshing.pop(key, None)
+
+        with self._lock:
+            if key in self._refreshing:
+                return
+            thread = threading.Thread(target=run, name="suitescope-findings", daemon=True)
+            self._refreshing[key] = thread
+        thread.start()
+
+    def settle(self, timeout: float = 120.0) -> None:
+        """Wait for the recomputations under way (tests, benchmarks, shutdown)."""
+        with self._lock:
+            threads = list(self._refreshing.values())
+        for thread in threads:
+            thread.join(timeout)

@@ -6,6 +6,7 @@ tests that failed or were retried in the window only; regressions and lost tests
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from suitescope.analysis.regressions import duration_regressions, new_hosts, que
 from suitescope.analysis.slow import slowest
 from suitescope.server.auth import Caller, caller, project_for_read
 from suitescope.server.responses import Json
-from suitescope.server.store import history, reads
+from suitescope.server.store import history, reads, testtable
 from suitescope.server.store.accounts import Project
 from suitescope.server.store.tables import runs
 
@@ -32,6 +33,41 @@ def _linked(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for entry in item.get("evidence", ()):
             entry["run_url"] = f"/api/v1/runs/{entry['run_id']}"
     return items
+
+
+def cached(
+    who: Caller,
+    conn: Connection,
+    target: Project,
+    params: tuple[Hashable, ...],
+    compute: Callable[[Connection], dict[str, Any]],
+) -> dict[str, Any]:
+    """Findings from the process's cache (findcache.py), `stale` when newer ones are being computed."""
+    found = who.state.findings.get(who.state.store, conn, target.id, params, compute)
+    return {**found.value, "stale": found.stale}
+
+
+def tests_table(
+    who: Caller,
+    conn: Connection,
+    target: Project,
+    window: tuple[int, str | None, str | None, str | None],
+    *,
+    sort: str,
+    contains: str | None,
+    has: str | None,
+    limit: int,
+) -> tuple[int, list[dict[str, Any]], bool]:
+    """(runs read, the rows shown with their sparklines, stale) of the tests table of a window of runs:
+    `window` is (how many runs, branch, environment, since). The rows of every test come from the cache."""
+    count, branch, environment, since = window
+    run_ids = history.recent_runs(conn, target.id, count, branch, environment=environment, since=since)
+    found = who.state.findings.get(
+        who.state.store, conn, target.id, ("tests", *window), lambda c: testtable.aggregate(c, run_ids)
+    )
+    rows = testtable.choose(found.value, sort=sort, contains=contains, has=has, limit=limit)
+    testtable.add_sparklines(conn, run_ids, rows)
+    return len(run_ids), rows, found.stale
 
 
 def flaky_report(conn: Connection, target: Project, runs_back: int = 200, branch: str | None = None) -> dict[str, Any]:
@@ -79,9 +115,7 @@ def get_flaky(
 ) -> Json:
     target = project_for_read(who, project)
     with who.state.store.read() as conn:
-        return Json(
-            who.state.findings.get(conn, target.id, ("flaky", runs_back), lambda: flaky_report(conn, target, runs_back))
-        )
+        return Json(cached(who, conn, target, ("flaky", runs_back), lambda c: flaky_report(c, target, runs_back)))
 
 
 @router.get("/regressions", summary="Tests slower since a commit, and tests running more queries")
@@ -93,13 +127,8 @@ def get_regressions(
 ) -> Json:
     target = project_for_read(who, project)
     with who.state.store.read() as conn:
-        found = who.state.findings.get(
-            conn,
-            target.id,
-            ("regressions", branch, runs_back),
-            lambda: regressions_report(conn, target, branch, runs_back),
-        )
-        return Json(found)
+        key = ("regressions", branch, runs_back)
+        return Json(cached(who, conn, target, key, lambda c: regressions_report(c, target, branch, runs_back)))
 
 
 @router.get("/lost", summary="Tests the latest run of a branch lost, and runs that ran fewer tests than collected")
@@ -110,9 +139,7 @@ def get_lost(
 ) -> Json:
     target = project_for_read(who, project)
     with who.state.store.read() as conn:
-        return Json(
-            who.state.findings.get(conn, target.id, ("lost", runs_back), lambda: lost_report(conn, target, runs_back))
-        )
+        return Json(cached(who, conn, target, ("lost", runs_back), lambda c: lost_report(c, target, runs_back)))
 
 
 @router.get("/slow", summary="The slowest tests of the latest runs and their share of the suite's time")

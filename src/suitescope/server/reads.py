@@ -16,8 +16,9 @@ from suitescope.schema.records import Status
 from suitescope.server.auth import Caller, caller, project_for_read
 from suitescope.server.clock import normalise
 from suitescope.server.errors import ApiError
+from suitescope.server.findings import tests_table
 from suitescope.server.responses import Json
-from suitescope.server.store import history, reads, testtable
+from suitescope.server.store import reads
 from suitescope.server.store.accounts import create_project, list_projects, project_by_id
 
 router = APIRouter(prefix="/api/v1", tags=["read"])
@@ -154,12 +155,10 @@ def get_tests(
 ) -> Json:
     """One row per test of the runs read, with its durations in them (`sparkline`, oldest first)."""
     target = project_for_read(who, project)
+    window = (runs, branch, environment, _time(since, "since"))
     with who.state.store.read() as conn:
-        run_ids = history.recent_runs(
-            conn, target.id, runs, branch, environment=environment, since=_time(since, "since")
-        )
-        rows = testtable.table_of_tests(conn, run_ids, sort=sort, contains=contains, has=has, limit=limit)
-    return Json({"project": target.name, "runs": len(run_ids), "sort": sort, "tests": rows})
+        count, rows, stale = tests_table(who, conn, target, window, sort=sort, contains=contains, has=has, limit=limit)
+    return Json({"project": target.name, "runs": count, "sort": sort, "stale": stale, "tests": rows})
 
 
 @router.get("/environments", summary="Runs by Python version, framework, OS, arch or CI, over time")

@@ -1,10 +1,13 @@
-"""The tests of a project's latest runs, one row each, sorted and filtered for the dashboard's table and its
-JSON twin. One GROUP BY over the chosen runs' results (their primary key), then the durations of the page's
-tests in those runs for the sparklines: bounded by the runs asked for, whatever the store holds."""
+"""The tests of a project's latest runs, one row each, for the dashboard's tests table and its JSON twin.
+
+One GROUP BY over the chosen runs' results (their primary key) gives every test's figures; the rows are kept
+by the findings cache until the project changes, so sorting and filtering them is done here, in memory, per
+view. The sparklines read only the shown tests' results since the first of the runs (the index by test)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
@@ -12,41 +15,35 @@ from sqlalchemy import Connection, case, func, select
 from suitescope.server.store.history import CHUNK
 from suitescope.server.store.tables import results, runs, tests
 
-_failing = case((results.c.status.in_(("failed", "error")), 1), else_=0)
-_passing = case((results.c.status == "passed", 1), else_=0)
-_fails, _passes = func.sum(_failing), func.sum(_passing)
-# Flakiest: both outcomes in the window, the rarer one the larger share of results.
-_flakiness = case((_passes < _fails, _passes), else_=_fails) * 1.0 / func.count()
+_failing = func.sum(case((results.c.status.in_(("failed", "error")), 1), else_=0))
+_passing = func.sum(case((results.c.status == "passed", 1), else_=0))
 
-SORTS: dict[str, Any] = {
-    "slowest": func.avg(results.c.duration_ms).desc(),
-    "flakiest": _flakiness.desc(),
-    "failing": _fails.desc(),
-    "queries": func.avg(results.c.db_queries).desc(),
-    "memory": func.max(results.c.rss_growth_kb).desc(),
-    "network": func.sum(results.c.net_external).desc(),
-    "name": tests.c.nodeid.asc(),
+
+def _most(name: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: -(row[name] or 0)
+
+
+SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "slowest": _most("duration_avg_ms"),
+    "flakiest": _most("flakiness"),  # both outcomes in the window, the rarer one the larger share
+    "failing": _most("failing"),
+    "queries": _most("queries_avg"),
+    "memory": _most("rss_growth_kb"),
+    "network": _most("net_external"),
+    "name": lambda row: row["nodeid"],
 }
 # What `has` keeps: tests with at least one such result in the window.
-HAS: dict[str, Any] = {
-    "failures": _fails > 0,
-    "flaky": _flakiness > 0,
-    "n_plus_one": func.max(results.c.n_plus_one) > 0,
-    "network": func.sum(results.c.net_external) > 0,
+HAS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "failures": lambda row: row["failing"] > 0,
+    "flaky": lambda row: row["flakiness"] > 0,
+    "n_plus_one": lambda row: (row["n_plus_one"] or 0) > 0,
+    "network": lambda row: (row["net_external"] or 0) > 0,
 }
 
 
-def table_of_tests(
-    conn: Connection,
-    run_ids: list[str],
-    *,
-    sort: str = "slowest",
-    contains: str | None = None,
-    has: str | None = None,
-    limit: int = 50,
-) -> list[dict[str, Any]]:
+def aggregate(conn: Connection, run_ids: list[str]) -> list[dict[str, Any]]:
     """Per test of these runs: results, passed, failing, flakiness, mean and max duration, mean queries, most
-    repeated query (N+1), largest memory growth, calls to other hosts; `sparkline` the durations, oldest first."""
+    N+1 findings in a result, largest memory growth, calls to other hosts."""
     if not run_ids:
         return []
     r = results.c
@@ -55,9 +52,8 @@ def table_of_tests(
             r.test_id,
             tests.c.nodeid,
             func.count().label("results"),
-            _passes.label("passed"),
-            _fails.label("failing"),
-            _flakiness.label("flakiness"),
+            _passing.label("passed"),
+            _failing.label("failing"),
             func.avg(r.duration_ms).label("duration_avg_ms"),
             func.max(r.duration_ms).label("duration_max_ms"),
             func.avg(r.db_queries).label("queries_avg"),
@@ -68,25 +64,40 @@ def table_of_tests(
         .join(tests, tests.c.test_id == r.test_id)
         .where(r.run_id.in_(run_ids))
         .group_by(r.test_id, tests.c.nodeid)
-        .order_by(SORTS[sort], tests.c.nodeid)
-        .limit(limit)
     )
-    if contains:
-        query = query.where(tests.c.nodeid.contains(contains, autoescape=True))
-    if has:
-        query = query.having(HAS[has])
     rows = [dict(row._mapping) for row in conn.execute(query)]
-    lines = _durations(conn, run_ids, [row["test_id"] for row in rows])
     for row in rows:
-        row["sparkline"] = lines.get(row["test_id"], [])
+        row["flakiness"] = min(row["passed"], row["failing"]) / row["results"]
     return rows
 
 
-def _durations(conn: Connection, run_ids: list[str], test_ids: list[str]) -> dict[str, list[float]]:
-    """Each test's final durations in these runs, in run order."""
+def choose(
+    rows: list[dict[str, Any]],
+    *,
+    sort: str = "slowest",
+    contains: str | None = None,
+    has: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """The rows a view shows: filtered by name (case-insensitive) and by `has`, sorted, the first `limit`."""
+    if contains:
+        needle = contains.lower()
+        rows = [row for row in rows if needle in row["nodeid"].lower()]
+    if has:
+        rows = [row for row in rows if HAS[has](row)]
+    ordered = sorted(rows, key=lambda row: (SORTS[sort](row), row["nodeid"]))
+    return [dict(row) for row in ordered[:limit]]
+
+
+def add_sparklines(conn: Connection, run_ids: list[str], rows: list[dict[str, Any]]) -> None:
+    """Give each row its final durations in these runs, in run order (`sparkline`)."""
+    if not run_ids or not rows:
+        for row in rows:
+            row["sparkline"] = []
+        return
     order = {run_id: place for place, run_id in enumerate(run_ids)}
-    # On the index by test and start: only the results since the first of these runs are read.
     since = conn.execute(select(func.min(runs.c.started_at)).where(runs.c.run_id.in_(run_ids))).scalar_one()
+    test_ids = [row["test_id"] for row in rows]
     found: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for start in range(0, len(test_ids), CHUNK):
         query = select(results.c.test_id, results.c.run_id, results.c.duration_ms).where(
@@ -97,4 +108,5 @@ def _durations(conn: Connection, run_ids: list[str], test_ids: list[str]) -> dic
         )
         for test_id, run_id, duration in conn.execute(query):
             found[test_id].append((order[run_id], duration))
-    return {test_id: [d for _place, d in sorted(points)] for test_id, points in found.items()}
+    for row in rows:
+        row["sparkline"] = [d for _place, d in sorted(found.get(row["test_id"], []))]

@@ -18,9 +18,9 @@ from sqlalchemy import Connection
 
 from suitescope.server.auth import TOKEN_COOKIE, Caller, caller
 from suitescope.server.errors import ApiError
-from suitescope.server.findings import flaky_report, lost_report, regressions_report
+from suitescope.server.findings import cached, flaky_report, lost_report, regressions_report, tests_table
 from suitescope.server.state import state_of
-from suitescope.server.store import history, reads, testtable
+from suitescope.server.store import reads, testtable
 from suitescope.server.store.accounts import Project, find_project, list_projects, principal, project_by_id
 from suitescope.server.store.annotations import list_annotations
 from suitescope.server.store.writes import test_id
@@ -82,8 +82,8 @@ def table_page(
     with who.state.store.read() as conn:
         if (target := _project(who, conn, project)) is None:
             return _ask_token(request, project)
-        run_ids = history.recent_runs(conn, target.id, runs, branch, environment=environment, since=_days_ago(days))
-        rows = testtable.table_of_tests(conn, run_ids, sort=sort, contains=contains, has=has, limit=100)
+        window = (runs, branch, environment, _days_ago(days)[:10])  # from a day's start: one cache entry a day
+        count, rows, stale = tests_table(who, conn, target, window, sort=sort, contains=contains, has=has, limit=100)
     for row in rows:
         row["spark"] = sparkline(row["sparkline"])
     filters = {
@@ -99,7 +99,8 @@ def table_page(
     context = {
         "project": target,
         "tests": rows,
-        "runs_read": len(run_ids),
+        "runs_read": count,
+        "stale": stale,
         "f": filters,
         "page": "tests",
         "sorts": list(testtable.SORTS),
@@ -171,7 +172,7 @@ def _findings_page(
     with who.state.store.read() as conn:
         if (target := _project(who, conn, project)) is None:
             return _ask_token(request, project)
-        found = who.state.findings.get(conn, target.id, (kind, *params), lambda: compute(conn, target))
+        found = cached(who, conn, target, (kind, *params), lambda c: compute(c, target))
     link = {name: f"/tests/{test_id(target.name, name)}" for name in _tests_named(found)}
     context = {"project": target, "found": found, "link": link, "page": kind, "params": params}
     return templates.TemplateResponse(request, f"{kind}.html", context)
@@ -200,9 +201,7 @@ def overview(
         coverage = reads.coverage_trend(conn, target.id, since, monthly=days > 180)
         latest = reads.list_runs(conn, target.id, branch=branch, environment=environment, limit=20)
         notes = list_annotations(conn, target.id, since, None)
-        found = who.state.findings.get(
-            conn, target.id, ("flaky", 200, branch), lambda: flaky_report(conn, target, 200, branch)
-        )
+        found = cached(who, conn, target, ("flaky", 200), lambda c: flaky_report(c, target, 200))
     flaky, broken = found["flaky"], found["broken"]
     context: dict[str, Any] = {
         "project": target,
@@ -216,6 +215,7 @@ def overview(
         "flaky": [(f, f"/tests/{test_id(target.name, f['test'])}") for f in flaky[:10]],
         "broken": [(b, f"/tests/{test_id(target.name, b['test'])}") for b in broken[:10]],
         "flaky_total": len(flaky),
+        "stale": found["stale"],
         "broken_total": len(broken),
         "charts": _charts(trend, coverage, notes),
     }
