@@ -70,6 +70,11 @@ def tests_table(
     return len(run_ids), rows, found.stale
 
 
+def failures_report(conn: Connection, target: Project, limit: int = 50) -> dict[str, Any]:
+    """Failures grouped by fingerprint, most frequent first."""
+    return {"project": target.name, "groups": reads.failure_groups(conn, target.id, limit)}
+
+
 def flaky_report(conn: Connection, target: Project, runs_back: int = 200, branch: str | None = None) -> dict[str, Any]:
     """Flaky and broken tests of the latest runs (of a branch), infrastructure failures set apart."""
     run_ids = history.recent_runs(conn, target.id, runs_back, branch)
@@ -164,5 +169,4 @@ def get_failures(
 ) -> Json:
     target = project_for_read(who, project)
     with who.state.store.read() as conn:
-        groups = reads.failure_groups(conn, target.id, limit)
-    return Json({"project": target.name, "groups": groups})
+        return Json(cached(who, conn, target, ("failures", limit), lambda c: failures_report(c, target, limit)))

@@ -18,7 +18,14 @@ from sqlalchemy import Connection
 
 from suitescope.server.auth import TOKEN_COOKIE, Caller, caller
 from suitescope.server.errors import ApiError
-from suitescope.server.findings import cached, flaky_report, lost_report, regressions_report, tests_table
+from suitescope.server.findings import (
+    cached,
+    failures_report,
+    flaky_report,
+    lost_report,
+    regressions_report,
+    tests_table,
+)
 from suitescope.server.state import state_of
 from suitescope.server.store import reads, testtable
 from suitescope.server.store.accounts import Project, find_project, list_projects, principal, project_by_id
@@ -52,13 +59,7 @@ def _ask_token(request: Request, project: str) -> HTMLResponse:
 @router.get("/p/{project:path}/failures", response_class=HTMLResponse)
 def failures_page(request: Request, project: str, who: Annotated[Caller, Depends(caller)]) -> HTMLResponse:
     """A project's failures grouped by fingerprint, with the tests they hit and when."""
-    with who.state.store.read() as conn:
-        if (target := _project(who, conn, project)) is None:
-            return _ask_token(request, project)
-        groups = reads.failure_groups(conn, target.id, 100)
-    return templates.TemplateResponse(
-        request, "failures.html", {"project": target, "groups": groups, "page": "failures"}
-    )
+    return _findings_page(request, project, who, "failures", (100,), lambda c, t: failures_report(c, t, 100))
 
 
 @router.get("/p/{project:path}/tests", response_class=HTMLResponse)
