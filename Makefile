@@ -41,7 +41,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 ## make bench: the benchmarks of tests/bench/ (collector: overhead, queries, connections, runners, coverage;
-## server: ingest, reads, analysis; many minutes).
+## server: ingest, reads, analysis, pages; many minutes).
 bench: $(VENV)/.dev-installed
 	$(BIN)/suitescope bench overhead
 	$(BIN)/suitescope bench queries
@@ -51,6 +51,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/suitescope bench ingest
 	$(BIN)/suitescope bench reads
 	$(BIN)/suitescope bench analysis
+	$(BIN)/suitescope bench pages
 
 clean:
 	rm -rf $(VENV) .telemetry examples/shop/.telemetry .mypy_cache .ruff_cache .pytest_cache

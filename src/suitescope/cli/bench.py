@@ -17,6 +17,7 @@ BENCHMARKS = {
     "ingest": "tests/bench/ingest.py",
     "reads": "tests/bench/reads.py",
     "analysis": "tests/bench/analysis.py",
+    "pages": "tests/bench/pages.py",
 }
 
 
@@ -42,6 +43,7 @@ def bench(name: str, args: tuple[str, ...], repo: Path) -> None:
     ingest       the server: 1,000,000 results over HTTP into SQLite, against SQLite's own bulk insert
     reads        the server: every dashboard query's latency with 5,000,000 results stored
     analysis     the server: each finding (flaky, regressions, lost, failures) over 1,000,000 results
+    pages        the dashboard: every page's server time with 5,000,000 results stored
     """
     script = repo / BENCHMARKS[name]
     if not script.is_file():
