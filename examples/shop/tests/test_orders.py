@@ -48,9 +48,12 @@ def own_address():
             return "127.0.0.1"
 
 
+PRICE_HOST = own_address()  # at import, outside any test: the probe is not one of the tests' calls
+
+
 @pytest.fixture(scope="module")
 def price_service():
-    host = own_address()
+    host = PRICE_HOST
     server = http.server.ThreadingHTTPServer((host, 0), Prices)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://{host}:{server.server_address[1]}"
