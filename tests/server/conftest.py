@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from suitescope.server.state import ServerState
 from suitescope.server.store import open_store
 from suitescope.server.store.accounts import create_project, create_token
 from suitescope.server.worker import Worker, WorkerPolicy
+from tests.backends import postgres_database, redis_queue
 from tests.server.factory import gzipped, make_report, ndjson
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -72,26 +74,43 @@ def seed_tokens(settings: ServerSettings) -> dict[str, str]:
     return tokens
 
 
+BACKENDS = ["embedded", "scale"]  # SQLite store and queue; PostgreSQL store and Redis Streams queue
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[Any]:
+    """make(backend="embedded", **settings) -> a Server on that backend (`scale`: a new PostgreSQL database
+    and a new Redis key prefix, both gone afterwards)."""
     clients: list[TestClient] = []
+    with ExitStack() as stack:
 
-    def make(**kw: Any) -> Server:
-        settings = make_settings(tmp_path, **kw)
-        tokens = seed_tokens(settings)
-        app = create_app(settings)
-        client = TestClient(app)
-        client.__enter__()
-        clients.append(client)
-        return Server(client, app.state.suitescope, tokens)
+        def make(backend: str = "embedded", **kw: Any) -> Server:
+            if backend == "scale":
+                kw.setdefault("database", stack.enter_context(postgres_database()))
+                kw.setdefault("queue", stack.enter_context(redis_queue()))
+            settings = make_settings(tmp_path, **kw)
+            tokens = seed_tokens(settings)
+            app = create_app(settings)
+            client = TestClient(app)
+            client.__enter__()
+            clients.append(client)
+            return Server(client, app.state.suitescope, tokens)
 
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+        yield make
+        for client in clients:
+            client.__exit__(None, None, None)
+
+
+@pytest.fixture(params=BACKENDS)
+def server(request: pytest.FixtureRequest, server_factory: Any) -> Server:
+    """The server on each backend in turn: every test that uses it runs on both."""
+    made: Server = server_factory(request.param)
+    return made
 
 
 @pytest.fixture
-def server(server_factory: Any) -> Server:
+def embedded_server(server_factory: Any) -> Server:
+    """For tests of the embedded backend's own files (a locked SQLite store, the queue's table)."""
     made: Server = server_factory()
     return made
 

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -19,9 +17,8 @@ from suitescope.server.store.accounts import create_project
 from suitescope.server.store.migrate import head
 from suitescope.server.store.tables import metadata
 from suitescope.server.store.writes import Tags
+from tests.backends import postgres_database
 from tests.server.factory import make_report, ndjson
-
-PG = "postgresql://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -31,14 +28,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield made
         made.close()
         return
-    name = f"suitescope_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:  # fails, not skips, without PostgreSQL
-        admin.execute(f'CREATE DATABASE "{name}"')
-    made = open_store(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
-    yield made
-    made.close()
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with postgres_database() as url:
+        made = open_store(url)
+        yield made
+        made.close()
 
 
 def test_migrations_build_exactly_the_declared_schema(store: Store) -> None:

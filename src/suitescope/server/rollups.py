@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, delete, func, literal, not_, or_, select
 
 from suitescope.server.clock import days_ago
-from suitescope.server.store.dialect import upsert
+from suitescope.server.store.dialect import total, upsert
 from suitescope.server.store.tables import (
     network,
     queries,
@@ -115,7 +115,7 @@ def _wall(run: dict[str, Any]) -> float:
 def tests_select(where: Any, period: Any) -> Any:
     """Per test and day, the rollup figures of its final results selected by `where` (a run, or days)."""
     r = results.c
-    counts = [func.sum(case((r.status == status, 1), else_=0)).label(status) for status in STATUSES]
+    counts = [total(case((r.status == status, 1), else_=0)).label(status) for status in STATUSES]
     return (
         select(
             r.test_id.label("subject"),
@@ -123,11 +123,11 @@ def tests_select(where: Any, period: Any) -> Any:
             r.project_id,
             func.count().label("runs"),
             *counts,
-            func.sum(r.duration_ms).label("duration_ms"),
+            total(r.duration_ms, floating=True).label("duration_ms"),
             func.max(r.duration_ms).label("duration_max_ms"),
             literal(0).label("tests"),
-            func.coalesce(func.sum(r.assertions), 0).label("assertions"),
-            func.coalesce(func.sum(r.db_queries), 0).label("db_queries"),
+            func.coalesce(total(r.assertions), 0).label("assertions"),
+            func.coalesce(total(r.db_queries), 0).label("db_queries"),
             func.coalesce(func.max(r.rss_peak_kb), 0).label("rss_peak_kb"),
         )
         .where(where, r.final)

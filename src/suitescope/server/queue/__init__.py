@@ -83,9 +83,16 @@ class Queue(Protocol):
 
 
 def open_queue(url: str) -> Queue:
-    """`sqlite:///path/queue.db` (the embedded default). Redis Streams come with the scale-out issue."""
+    """`sqlite:///path/queue.db` (the embedded default) or `redis://host:6379/0[?prefix=name]` (Redis Streams,
+    for many processes on many hosts; `pip install "suitescope[redis]"`)."""
     if url.startswith("sqlite:///"):
         from suitescope.server.queue.sqlite import SqliteQueue
 
         return SqliteQueue(url.removeprefix("sqlite:///"))
-    raise ValueError(f"unsupported queue URL {url!r}: use sqlite:///path/to/queue.db")
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        try:
+            from suitescope.server.queue.redis import RedisQueue
+        except ImportError as exc:
+            raise ValueError(f'the Redis queue needs redis-py: pip install "suitescope[redis]" ({exc})') from None
+        return RedisQueue(url)
+    raise ValueError(f"unsupported queue URL {url!r}: use sqlite:///path/to/queue.db or redis://host:6379/0")

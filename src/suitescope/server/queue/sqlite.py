@@ -193,9 +193,8 @@ class SqliteQueue:
 
     def reclaim(self) -> int:
         """Free at once the leases of workers of this host that are no longer running (killed, crashed)."""
-        host = socket.gethostname()
         rows = self._conn().execute("SELECT id, owner FROM jobs WHERE state = 'leased'").fetchall()
-        dead = [job_id for job_id, owner in rows if _is_dead(owner, host)]
+        dead = [job_id for job_id, owner in rows if is_dead_owner(owner)]
         for job_id in dead:
             self._conn().execute(
                 "UPDATE jobs SET state = 'ready', owner = NULL, available_at = ? WHERE id = ? AND state = 'leased'",
@@ -244,11 +243,13 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
 
 
-def _is_dead(owner: str | None, host: str) -> bool:
+def is_dead_owner(owner: str | None) -> bool:
+    """Whether the worker named `owner` (host:pid:nonce, see owner_id) was a process of this host that is gone;
+    another host's workers are never judged from here (their leases run out on their own)."""
     if not owner:
         return True
     owner_host, pid, _nonce = [*owner.rsplit(":", 2), "", ""][:3]
-    if owner_host != host or not pid.isdigit():
+    if owner_host != socket.gethostname() or not pid.isdigit():
         return False  # another machine's worker: its lease runs out on its own
     try:
         os.kill(int(pid), 0)

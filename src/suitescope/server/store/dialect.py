@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, func
+from sqlalchemy import BigInteger, Connection, Float, Table, cast, func
 from sqlalchemy.dialects import postgresql, sqlite
+
+
+def total(expression: Any, floating: bool = False) -> Any:
+    """SUM as an integer (or a float): PostgreSQL sums integers as NUMERIC, which Python reads as Decimal."""
+    return cast(func.sum(expression), Float if floating else BigInteger)
+
+
+def mean(expression: Any) -> Any:
+    """AVG as a float: PostgreSQL averages integers as NUMERIC."""
+    return cast(func.avg(expression), Float)
 
 
 def _insert(conn: Connection, table: Table) -> Any:

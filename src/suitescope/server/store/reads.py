@@ -17,6 +17,7 @@ from suitescope.server.rollups import (
     project_subject,
     tests_select,
 )
+from suitescope.server.store.dialect import mean, total
 from suitescope.server.store.tables import network, projects, queries, results, rollup_durations, rollups, runs, tests
 
 RUN_SUMMARY = [c for c in runs.c if c.name != "record"]
@@ -110,14 +111,14 @@ def trend(conn: Connection, subject: str, since: str | None, until: str | None, 
     period = func.substr(r.period, 1, length)
     where = [r.subject == subject] if monthly else [r.subject == subject, func.length(r.period) == 10]
     where += _window(r.period, period, since, until, length)
-    sums = [func.sum(r[name]).label(name) for name in ADDED]
+    sums = [total(r[name], floating=name == "duration_ms").label(name) for name in ADDED]
     maxima = [func.max(r[name]).label(name) for name in LARGEST]
     _merge(points, conn.execute(select(period.label("period"), *sums, *maxima).where(*where).group_by(period)))
     d_period = func.substr(d.period, 1, length)
     d_where = [d.subject == subject] if monthly else [d.subject == subject, func.length(d.period) == 10]
     d_where += _window(d.period, d_period, since, until, length)
     for key, bucket, count in conn.execute(
-        select(d_period, d.bucket, func.sum(d["count"])).where(*d_where).group_by(d_period, d.bucket)
+        select(d_period, d.bucket, total(d["count"])).where(*d_where).group_by(d_period, d.bucket)
     ):
         histograms[key][bucket] += int(count)
     if not subject.startswith("p:"):
@@ -201,7 +202,7 @@ def coverage_trend(conn: Connection, project_id: int, since: str | None, monthly
     where = [runs.c.project_id == project_id, runs.c.coverage_pct.is_not(None)]
     if since is not None:
         where.append(runs.c.started_at >= since)
-    query = select(period.label("period"), func.avg(runs.c.coverage_pct).label("coverage_pct")).where(*where)
+    query = select(period.label("period"), mean(runs.c.coverage_pct).label("coverage_pct")).where(*where)
     return _rows(conn.execute(query.group_by(period).order_by(period)))
 
 
@@ -238,9 +239,9 @@ def suite_sizes(conn: Connection, project_id: int | None, since: str | None, lim
         projects.c.name,
         projects.c.anonymous,
         func.count().label("runs"),
-        func.avg(runs.c.tests).label("tests"),
-        (func.sum(runs.c.assertions) * 1.0 / func.nullif(func.sum(runs.c.tests), 0)).label("assertions_per_test"),
-        func.avg(runs.c.duration_ms).label("duration_ms"),
+        mean(runs.c.tests).label("tests"),
+        (total(runs.c.assertions, floating=True) / func.nullif(total(runs.c.tests), 0)).label("assertions_per_test"),
+        mean(runs.c.duration_ms).label("duration_ms"),
         func.max(runs.c.peak_rss_kb).label("peak_rss_kb"),
     ).join(projects, projects.c.id == runs.c.project_id)
     if project_id is not None:
@@ -300,10 +301,10 @@ def queries_of_test(conn: Connection, test_id: str, since: str, limit: int = 20)
             q.fingerprint,
             func.max(q.sql).label("sql"),
             func.max(q.kind).label("kind"),
-            func.sum(q["count"]).label("count"),
+            total(q["count"]).label("count"),
             func.max(q["count"]).label("most"),
             func.count(func.distinct(q.run_id)).label("results"),
-            func.sum(q.total_ms).label("total_ms"),
+            total(q.total_ms, floating=True).label("total_ms"),
         )
         .where(q.test_id == test_id, q.started_at >= since)
         .group_by(q.fingerprint)
@@ -324,7 +325,7 @@ def hosts_of_test(conn: Connection, test_id: str, since: str) -> list[dict[str, 
             n.port,
             n.loopback,
             func.max(n.url).label("url"),
-            func.sum(n["count"]).label("count"),
+            total(n["count"]).label("count"),
             func.count(func.distinct(n.run_id)).label("results"),
             func.max(n.started_at).label("last_seen"),
         )

@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
+from suitescope.server.store.dialect import mean, total
 from suitescope.server.store.history import CHUNK
 from suitescope.server.store.tables import results, runs, tests
 
-_failing = func.sum(case((results.c.status.in_(("failed", "error")), 1), else_=0))
-_passing = func.sum(case((results.c.status == "passed", 1), else_=0))
+_failing = total(case((results.c.status.in_(("failed", "error")), 1), else_=0))
+_passing = total(case((results.c.status == "passed", 1), else_=0))
 
 
 def _most(name: str) -> Callable[[dict[str, Any]], Any]:
@@ -54,12 +55,12 @@ def aggregate(conn: Connection, run_ids: list[str]) -> list[dict[str, Any]]:
             func.count().label("results"),
             _passing.label("passed"),
             _failing.label("failing"),
-            func.avg(r.duration_ms).label("duration_avg_ms"),
+            mean(r.duration_ms).label("duration_avg_ms"),
             func.max(r.duration_ms).label("duration_max_ms"),
-            func.avg(r.db_queries).label("queries_avg"),
+            mean(r.db_queries).label("queries_avg"),
             func.max(r.n_plus_one).label("n_plus_one"),
             func.max(r.rss_growth_kb).label("rss_growth_kb"),
-            func.sum(r.net_external).label("net_external"),
+            total(r.net_external).label("net_external"),
         )
         .join(tests, tests.c.test_id == r.test_id)
         .where(r.run_id.in_(run_ids))
