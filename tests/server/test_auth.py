@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import types
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -143,3 +146,43 @@ def test_rate_limit_answers_429_with_retry_after(server_factory: Any) -> None:
     answer = server.client.get("/api/v1/projects", headers=server.auth("read"))
     assert answer.status_code == 429 and int(answer.headers["retry-after"]) >= 1
     assert call(server, "admin", "GET", "/api/v1/projects") == 200  # another token has its own bucket
+
+
+def test_ready_when_store_and_queue_answer(server: Server) -> None:
+    ready = server.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+
+
+def test_tokens_are_checked_from_a_short_cache_that_outlives_a_store_outage() -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from suitescope.server.accountcache import AccountCache
+    from suitescope.server.store.accounts import Principal
+
+    class FlakyStore:
+        """A store whose reads work until `down` is set, then fail as an unreachable database does."""
+
+        down = False
+        reads = 0
+
+        @contextlib.contextmanager
+        def read(self) -> Iterator[Any]:
+            self.reads += 1
+            if self.down:
+                raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+            yield FakeConnection()
+
+    class FakeConnection:
+        def execute(self, *_args: Any) -> Any:
+            return self
+
+        def first(self) -> Any:
+            return types.SimpleNamespace(id=7, scope="ingest", project_id=3)
+
+    store, cache = FlakyStore(), AccountCache(ttl_s=0.0)
+    assert cache.principal(store, "sst_x") == Principal(7, "ingest", 3)  # type: ignore[arg-type]
+    store.down = True
+    assert cache.principal(store, "sst_x") == Principal(7, "ingest", 3)  # type: ignore[arg-type]  # stale-if-error
+    with pytest.raises(OperationalError):
+        cache.principal(store, "sst_never_seen")  # type: ignore[arg-type]
+    assert store.reads == 3  # ttl 0: every check asks the store first

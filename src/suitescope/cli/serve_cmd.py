@@ -82,16 +82,32 @@ def serve(
 @click.command()
 @server_options
 @click.option("--once", is_flag=True, help="process the jobs there are now, then exit.")
-def worker(settings: ServerSettings, once: bool) -> None:
-    """Run a worker: store the reports the API queued. Any number can run beside `serve --no-worker`."""
+@click.option(
+    "--concurrency",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="worker processes to run and keep running (one per core is a good start).",
+)
+def worker(settings: ServerSettings, once: bool, concurrency: int) -> None:
+    """Run a worker: store the reports the API queued. Any number can run beside `serve --no-worker`, on any
+    host that reaches the store and the queue. SIGTERM finishes the batch in hand, then exits."""
     from suitescope.server import logs
+
+    logs.configure("info")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # finish the job in hand, then stop
+        signal.signal(sig, lambda *_: stop.set())
+    if concurrency > 1 and not once:
+        from suitescope.server.supervise import supervise
+
+        raise SystemExit(supervise(concurrency, settings.database, settings.queue, stop))
     from suitescope.server.metrics import Metrics
     from suitescope.server.process import tune_gc
     from suitescope.server.queue import open_queue
     from suitescope.server.store import open_store
     from suitescope.server.worker import Worker
 
-    logs.configure("info")
     store = open_store(settings.database)
     store.check()
     work = Worker(open_queue(settings.queue), store, Metrics(), settings.worker_policy)
@@ -99,9 +115,6 @@ def worker(settings: ServerSettings, once: bool) -> None:
     if once:
         click.echo(f"{work.drain()} jobs processed")
         return
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # finish the job in hand, then stop
-        signal.signal(sig, lambda *_: stop.set())
     work.run(stop)
 
 

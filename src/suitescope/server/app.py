@@ -70,6 +70,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(views.__file__).parent / "static"), name="static")
     app.add_api_route("/healthz", _health(state), methods=["GET"], tags=["operations"], summary="Liveness and depth")
     app.add_api_route(
+        "/readyz", _ready(state), methods=["GET"], tags=["operations"], summary="Ready: store and queue answer"
+    )
+    app.add_api_route(
         "/metrics", _metrics(state), methods=["GET"], tags=["operations"], response_class=PlainTextResponse
     )
     return app
@@ -119,6 +122,26 @@ def _health(state: ServerState) -> Any:
         return Json(body)
 
     return healthz
+
+
+def _ready(state: ServerState) -> Any:
+    def readyz() -> Json:
+        """200 when this process can take reports (the queue answers) and serve reads (the store answers, at
+        this version's schema); 503 with what is missing otherwise: a load balancer sends it no traffic."""
+        problems = {}
+        try:
+            state.queue.depth()
+        except Exception as exc:
+            problems["queue"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        try:
+            state.store.check()
+        except Exception as exc:
+            problems["store"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if problems:
+            return Json({"status": "not ready", **problems}, status_code=503)
+        return Json({"status": "ready", "version": __version__})
+
+    return readyz
 
 
 def _metrics(state: ServerState) -> Any:

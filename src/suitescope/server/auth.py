@@ -15,7 +15,7 @@ from fastapi import Request
 from suitescope.server.errors import ApiError
 from suitescope.server.ratelimit import retry_after
 from suitescope.server.state import ServerState, state_of
-from suitescope.server.store.accounts import Principal, Project, find_project, principal, project_by_id
+from suitescope.server.store.accounts import Principal, Project, find_project
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,7 @@ def caller(request: Request) -> Caller:
     token, from_cookie = _bearer(request)
     found = None
     if token is not None:
-        with state.store.read() as conn:
-            found = principal(conn, token)
+        found = state.accounts.principal(state.store, token)
         if found is None and not from_cookie:  # a revoked token in a cookie: the pages ask for another
             raise ApiError(
                 401,
@@ -101,8 +100,7 @@ def project_for_write(who: Caller, name: str | None) -> Project:
         )
     if name is None and p.project_id is None:
         raise ApiError(422, "an admin token must name the project", [{"loc": ["query", "project"], "msg": "required"}])
-    with who.state.store.read() as conn:
-        project = find_project(conn, name) if name is not None else project_by_id(conn, p.project_id or 0)
+    project = who.state.accounts.project(who.state.store, name, p.project_id)
     if project is None and p.scope == "admin":
         raise ApiError(404, f"no project named {name!r}", [{"loc": ["query", "project"], "msg": "create it first"}])
     if project is None or not who.may_write(project):

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
 from suitescope.server.responses import Json
@@ -64,6 +65,14 @@ async def _http_error(request: Request, exc: Exception) -> Json:
     return error_response(exc.status_code, str(exc.detail), headers=dict(exc.headers) if exc.headers else None)
 
 
+async def _unavailable(request: Request, exc: Exception) -> Json:
+    """The store or the queue does not answer: not the request's fault, and not a bug. 503, try again later."""
+    _counted(request, 503)
+    log.warning("%s %s: a backend is unavailable: %s", request.method, request.url.path, str(exc).splitlines()[0])
+    detail = [{"loc": ["server"], "msg": "the store or the queue is unavailable; the request can be sent again"}]
+    return error_response(503, "temporarily unavailable: try again shortly", detail, {"Retry-After": "5"})
+
+
 async def _unexpected(request: Request, exc: Exception) -> Json:
     _counted(request, 500)
     log.exception("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
@@ -74,4 +83,14 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _unavailable)  # the database is down or unreachable
+    app.add_exception_handler(InterfaceError, _unavailable)
+    try:
+        from redis.exceptions import ConnectionError as RedisDown
+        from redis.exceptions import TimeoutError as RedisSlow
+    except ImportError:  # the Redis queue is an extra
+        pass
+    else:
+        app.add_exception_handler(RedisDown, _unavailable)
+        app.add_exception_handler(RedisSlow, _unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from suitescope.server.accountcache import AccountCache
 from suitescope.server.findcache import FindingsCache
 from suitescope.server.metrics import Metrics
 from suitescope.server.queue import Queue
@@ -22,6 +23,7 @@ class ServerState:
     metrics: Metrics
     limiter: RateLimiter
     findings: FindingsCache = field(default_factory=FindingsCache)
+    accounts: AccountCache = field(default_factory=AccountCache)
 
 
 def state_of(request: Request) -> ServerState:

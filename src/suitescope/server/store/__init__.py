@@ -72,5 +72,8 @@ class Store:
 
 
 def open_store(url: str) -> Store:
-    """`sqlite:///path/suitescope.db` (the default) or `postgresql+psycopg://...`."""
+    """`sqlite:///path/suitescope.db` (the default) or `postgresql://user@host/db` (psycopg 3, pooled)."""
+    for scheme in ("postgresql://", "postgres://"):  # SQLAlchemy would pick psycopg2 for these
+        if url.startswith(scheme):
+            url = "postgresql+psycopg://" + url.removeprefix(scheme)
     return Store(make_engine(url))

@@ -27,7 +27,9 @@ WRITER = "suitescope_writer"  # execution option of a connection that will write
 def make_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # A pool per process: the API's threads and the worker share up to 20 connections, checked before use
+        # (a PostgreSQL restart costs one failed ping, not a failed request).
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_recycle=3600)
     engine = create_engine(url, poolclass=NullPool if parsed.database in (None, "", ":memory:") else None)
 
     def connect(dbapi_connection: Any, _record: Any) -> None:
