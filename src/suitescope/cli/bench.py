@@ -18,6 +18,7 @@ BENCHMARKS = {
     "reads": "tests/bench/reads.py",
     "analysis": "tests/bench/analysis.py",
     "pages": "tests/bench/pages.py",
+    "ingest-pg": "tests/bench/ingest_pg.py",
 }
 
 
@@ -44,6 +45,7 @@ def bench(name: str, args: tuple[str, ...], repo: Path) -> None:
     reads        the server: every dashboard query's latency with 5,000,000 results stored
     analysis     the server: each finding (flaky, regressions, lost, failures) over 1,000,000 results
     pages        the dashboard: every page's server time with 5,000,000 results stored
+    ingest-pg    the server at scale: PostgreSQL + Redis, 1, 2, 4 worker processes against raw COPY
     """
     script = repo / BENCHMARKS[name]
     if not script.is_file():
