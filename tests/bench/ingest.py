@@ -73,10 +73,11 @@ def setup(data_dir: Path) -> str:
     return token
 
 
-def start(data_dir: Path, layout: str) -> tuple[str, list[subprocess.Popen[bytes]]]:
+def start(data_dir: Path, layout: str, *extra: str) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    """`serve` (and, for `split`, a worker) on the data directory; `extra` options go to both (a store URL)."""
     port = free_port()
     base = [sys.executable, "-m", "suitescope.cli.main"]
-    common = ["--data-dir", str(data_dir)]
+    common = ["--data-dir", str(data_dir), *extra]
     serve = [*base, "serve", *common, "--port", str(port), "--rate-limit", "0", "--log-level", "warning"]
     procs = [subprocess.Popen([*serve, *(["--no-worker"] if layout == "split" else [])], stdout=subprocess.DEVNULL)]
     if layout == "split":

@@ -7,6 +7,7 @@ versions, a few failures in every run, then the days before today folded into ro
 Target: p95 <= 100 ms for every endpoint.
 
     python tests/bench/reads.py [--runs 1000] [--tests 5000] [--requests 30] [--data-dir DIR] [--json FILE]
+                                [--database postgresql://postgres@127.0.0.1/bench]   # PostgreSQL instead
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ TARGET_MS = 100.0
 PROJECT = "bench/big"
 
 
-def fill(data_dir: Path, runs: int, tests: int) -> tuple[str, list[str]]:
-    """Store the runs; (a read token, the run ids)."""
-    store = open_store(f"sqlite:///{data_dir / 'suitescope.db'}")
+def fill(data_dir: Path, runs: int, tests: int, database: str | None = None) -> tuple[str, list[str]]:
+    """Store the runs (in the data directory's SQLite store, or at `database`); (a read token, the run ids)."""
+    store = open_store(database or f"sqlite:///{data_dir / 'suitescope.db'}")
     store.migrate()
     with store.begin() as conn:
         project = create_project(conn, PROJECT)
@@ -132,14 +133,15 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=5000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--data-dir", type=Path, help="keep the filled store here (default: a temporary folder)")
+    parser.add_argument("--database", help="a store URL to fill instead, e.g. postgresql://postgres@127.0.0.1/bench")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.data_dir or Path(tmp)
         data_dir.mkdir(parents=True, exist_ok=True)
         print(f"storing {args.runs * args.tests:,} results ...", file=sys.stderr)
-        token, run_ids = fill(data_dir, args.runs, args.tests)
-        url, procs = start(data_dir, "embedded")
+        token, run_ids = fill(data_dir, args.runs, args.tests, args.database)
+        url, procs = start(data_dir, "embedded", *(["--database", args.database] if args.database else []))
         figures: dict[str, Any] = {"results": args.runs * args.tests}
         try:
             print(f"{'endpoint':<26} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
