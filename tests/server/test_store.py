@@ -82,3 +82,30 @@ def test_a_report_round_trips_and_is_stored_once(store: Store) -> None:
         assert conn.exec_driver_sql("SELECT count(*), sum(count) FROM queries").one() == (1, 6)
         trend = reads.project_trend(conn, project.id, None, None, monthly=False)
         assert [(p["runs"], p["passed"], p["failed"], p["error"]) for p in trend] == [(1, 1, 1, 1)]
+
+
+def test_the_second_migration_keeps_every_row_and_partitions_postgresql_by_month(store: Store) -> None:
+    from suitescope.server.store.migrate import upgrade
+
+    upgrade(store.engine, "0001")
+    columns = "run_id, seq, test_id, project_id, started_at, attempt, final, status, duration_ms, duration_bucket"
+    rows = [
+        ("r1", 0, "t1", 1, "2026-09-03T10:00:00.000Z", 1, True, "passed", 1.0, 0),
+        ("r1", 1, "t2", 1, "2026-09-03T10:00:00.000Z", 1, True, "failed", 2.0, 0),
+        ("r2", 0, "t1", 1, "2026-10-05T10:00:00.000Z", 2, True, "passed", 3.0, 0),  # a retry: evidence
+    ]
+    with store.engine.begin() as conn:
+        for row in rows:
+            marks = ", ".join(["%s" if conn.dialect.name == "postgresql" else "?"] * len(row))
+            conn.exec_driver_sql(f"INSERT INTO results ({columns}) VALUES ({marks})", row)
+    assert store.migrate() == ("0001", head())
+    with store.read() as conn:
+        kept = conn.exec_driver_sql("SELECT run_id, seq, kept FROM results ORDER BY run_id, seq").all()
+        assert [tuple(row) for row in kept] == [("r1", 0, False), ("r1", 1, True), ("r2", 0, True)]
+        if conn.dialect.name == "postgresql":
+            tables = set(
+                conn.exec_driver_sql("SELECT tablename FROM pg_tables WHERE tablename LIKE '%%_2026_%%'").scalars()
+            )
+            assert {"results_2026_09_raw", "results_2026_09_kept", "queries_2026_10", "network_2026_09"} <= tables
+            assert conn.exec_driver_sql("SELECT count(*) FROM ONLY results_2026_09_kept").scalar_one() == 1
+    store.check()

@@ -11,7 +11,7 @@ a month or any range come from added-up bucket counts, exactly as if computed fr
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, case, delete, func, literal, not_, or_,
 
 from suitescope.server.clock import days_ago
 from suitescope.server.store.dialect import total, upsert
+from suitescope.server.store.partitions import drop_months
 from suitescope.server.store.tables import (
     network,
     queries,
@@ -178,6 +179,7 @@ class Deleted:
     queries: int = 0
     network: int = 0
     days_folded: int = 0
+    partitions: dict[str, int] = field(default_factory=dict)  # monthly partitions dropped, their rows (PostgreSQL)
 
 
 def apply_retention(conn: Connection, policy: Retention) -> Deleted:
@@ -185,13 +187,17 @@ def apply_retention(conn: Connection, policy: Retention) -> Deleted:
     stored, so no trend moves; the runs themselves are small and kept, so no run count moves either."""
     deleted = Deleted()
     fold_test_days(conn, days_ago(1)[:10])  # nothing is deleted before it is folded in
+    # Whole months first (PostgreSQL's partitions), then what is left of the months at the windows' edges.
+    deleted.partitions = drop_months(conn, days_ago(policy.days)[:7], days_ago(policy.failure_days)[:7])
+    for name, rows in deleted.partitions.items():
+        setattr(deleted, name.split("_")[0], getattr(deleted, name.split("_")[0]) + rows)
     old_runs = select(runs.c.run_id).where(runs.c.started_at < days_ago(policy.days))
-    deleted.queries = conn.execute(delete(queries).where(queries.c.run_id.in_(old_runs))).rowcount
-    deleted.network = conn.execute(delete(network).where(network.c.run_id.in_(old_runs))).rowcount
+    deleted.queries += conn.execute(delete(queries).where(queries.c.run_id.in_(old_runs))).rowcount
+    deleted.network += conn.execute(delete(network).where(network.c.run_id.in_(old_runs))).rowcount
     r = results.c
-    evidence = or_(r.status.in_(("failed", "error")), r.attempt > 1, not_(r.final))
+    evidence = r.kept  # failed, errored, retried or not final (writes.result_row)
     past_evidence = select(runs.c.run_id).where(runs.c.started_at < days_ago(policy.failure_days))
-    deleted.results = conn.execute(
+    deleted.results += conn.execute(
         delete(results).where(r.run_id.in_(old_runs), or_(not_(evidence), r.run_id.in_(past_evidence)))
     ).rowcount
     deleted.days_folded = fold_days(conn, days_ago(policy.daily_rollup_days)[:7])

@@ -38,8 +38,9 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the store to the newest revision; returns (revision before, revision after)."""
+def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str]:
+    """Bring the store to the newest revision (or to `target`, for tests of a migration); returns (revision
+    before, revision after)."""
     before = current(engine)
     known = {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
     if before is not None and before not in known:
@@ -50,8 +51,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     config = _config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-    return before, head()
+        command.upgrade(config, target)
+    return before, head() if target == "head" else target
 
 
 def check(engine: Engine) -> None:

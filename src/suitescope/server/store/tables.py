@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -148,6 +149,9 @@ results = Table(
     Column("fingerprint", Text, nullable=True),
     Column("reason", Text, nullable=True),
     Column("extra", JSON, nullable=True),  # params, markers, N+1 findings: shown, never filtered on
+    # Failed, errored, retried or not final: evidence kept past the raw window (--failure-retention-days). On
+    # PostgreSQL each month is partitioned by it, so retention drops the rest of a month (partitions.py).
+    Column("kept", Boolean, nullable=False, server_default=false()),
     Index("results_test_started", "test_id", "started_at"),
     # Failures only (a few percent of rows): every index on this table costs each insert. Retention finds old
     # rows through their runs (runs_started), so no index on started_at alone.

@@ -20,6 +20,7 @@ from suitescope.server.clock import normalise, now_iso
 from suitescope.server.reports import Report
 from suitescope.server.rollups import duration_bucket, fold_run
 from suitescope.server.store.dialect import bulk_insert
+from suitescope.server.store.partitions import ensure_month
 from suitescope.server.store.tables import network, queries, results, runs, tests
 
 
@@ -55,6 +56,7 @@ def write_report(conn: Connection, report: Report, tags: Tags, known: Container[
     conn.execute(insert(runs).values(run))
     rows = test_rows(report, tags, started)
     new_tests = [row for tid, row in rows.identities.items() if tid not in known]
+    ensure_month(conn, started[:7])
     bulk_insert(conn, tests, TEST_COLUMNS, new_tests, ignore_existing=True)
     bulk_insert(conn, results, RESULT_COLUMNS, rows.results)
     bulk_insert(conn, queries, QUERY_COLUMNS, rows.queries)
@@ -183,6 +185,7 @@ def result_row(record: dict[str, Any], run_id: str, seq: int, tid: str, project_
         extra = orjson.dumps({key: value for key, value in found.items() if value}).decode()
     duration = record["duration_ms"]
     when = get("when")
+    final = record["final"] and when not in NOT_ATTEMPTS
     return (
         run_id,
         seq,
@@ -191,7 +194,7 @@ def result_row(record: dict[str, Any], run_id: str, seq: int, tid: str, project_
         started,
         record["attempt"],
         # A collection error, a failed subtest or a class fixture is kept but is no attempt of a test.
-        record["final"] and when not in NOT_ATTEMPTS,
+        final,
         record["status"],
         when,
         duration,
@@ -214,8 +217,10 @@ def result_row(record: dict[str, Any], run_id: str, seq: int, tid: str, project_
         failure.get("fingerprint"),
         get("reason"),
         extra,
+        record["status"] in _KEPT or record["attempt"] > 1 or not final,
     )
 
 
+_KEPT = frozenset(("failed", "error"))
 _NO_FAILURE: dict[str, Any] = {}
 _NO_MEMORY: dict[str, Any] = {}
