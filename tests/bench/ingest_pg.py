@@ -31,6 +31,7 @@ import psycopg
 from suitescope.server.reports import parse_report
 from suitescope.server.store import open_store
 from suitescope.server.store.accounts import create_project, create_token
+from suitescope.server.store.partitions import ensure_month
 from suitescope.server.store.writes import RESULT_COLUMNS, result_row, test_id
 from tests.backends import postgres_database, redis_queue
 from tests.bench.ingest import bodies
@@ -49,15 +50,19 @@ def prepare(database: str) -> str:
 def raw_copy(runs: list[tuple[str, bytes]]) -> dict[str, float]:
     """The worker's result rows for these runs, built before the clock starts, copied in one transaction."""
     rows = []
+    started = "2026-11-22T12:00:00.000Z"
     for run_id, body in runs:
         report = parse_report(gzip.decompress(body), "application/x-ndjson")
-        started = "2026-11-22T12:00:00.000Z"
         rows.extend(
             result_row(record, run_id, seq, test_id("bench/suite", record["id"]), 1, started)
             for seq, record in enumerate(report.tests)
         )
     with postgres_database() as database:
         prepare(database)
+        store = open_store(database)
+        with store.begin() as conn:
+            ensure_month(conn, started[:7])  # the month's partitions, as the worker makes them
+        store.close()
         with psycopg.connect(database.replace("postgresql+psycopg://", "postgresql://")) as conn:
             began = time.perf_counter()
             with conn.cursor() as cursor, cursor.copy(f"COPY results ({', '.join(RESULT_COLUMNS)}) FROM STDIN") as copy:
