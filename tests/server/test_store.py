@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -109,3 +110,39 @@ def test_the_second_migration_keeps_every_row_and_partitions_postgresql_by_month
             assert {"results_2026_09_raw", "results_2026_09_kept", "queries_2026_10", "network_2026_09"} <= tables
             assert conn.exec_driver_sql("SELECT count(*) FROM ONLY results_2026_09_kept").scalar_one() == 1
     store.check()
+
+
+def test_a_day_folded_while_a_run_of_it_is_being_stored_counts_the_run_once(store: Store) -> None:
+    """The fold waits for the run's transaction (PostgreSQL: an advisory lock the workers share and the fold
+    takes alone; SQLite: the single writer), so the run's results are folded by one of the two, never both."""
+    import threading
+    from datetime import datetime, timedelta, timezone
+
+    from suitescope.server.rollups import fold_test_days
+    from suitescope.server.store.writes import write_report
+
+    store.migrate()
+    with store.begin() as conn:
+        project = create_project(conn, "acme/shop")
+    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    run, tests = make_report(["passed", "failed"], started=yesterday)
+    report = read_report(ndjson(run, tests), "application/x-ndjson", Limits())
+    day = yesterday.date().isoformat()
+    folded: list[int] = []
+    with store.begin() as conn:
+        write_report(conn, report, Tags(project.id, project.name))
+        folding = threading.Thread(target=lambda: folded.append(_fold(store, fold_test_days, day)))
+        folding.start()
+        folding.join(timeout=1.0)
+        assert folding.is_alive(), "the fold did not wait for the run being stored"
+    folding.join(timeout=30)
+    assert folded == [1]
+    with store.read() as conn:
+        test_id = reads.run_results(conn, run["run_id"])[1][0]["test_id"]
+        (point,) = reads.trend(conn, test_id, None, None, monthly=False)
+    assert (point["period"], point["runs"], point["passed"]) == (day, 1, 1)  # once, not twice nor lost
+
+
+def _fold(store: Store, fold: Any, day: str) -> int:
+    with store.begin() as conn:
+        return int(fold(conn, day))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, func, literal, not_, or_, select
+from sqlalchemy import Connection, and_, case, delete, func, literal, not_, or_, select, text
 
 from suitescope.server.clock import days_ago
 from suitescope.server.store.dialect import total, upsert
@@ -52,6 +52,7 @@ def project_subject(project_id: int) -> str:
 
 
 FOLDED_THROUGH = "tests_folded_through"  # rollup_state key: the last day whose test results are in rollups
+FOLD_LOCK = 724_100_002  # pg_advisory_xact_lock key between a day's fold and the runs being stored
 
 
 def fold_run(conn: Connection, run_id: str, run: dict[str, Any]) -> None:
@@ -63,15 +64,28 @@ def fold_run(conn: Connection, run_id: str, run: dict[str, Any]) -> None:
     subject = project_subject(run["project_id"])
     bucket = {"subject": subject, "period": day, "bucket": duration_bucket(_wall(run)), "count": 1}
     conn.execute(upsert(conn, rollup_durations, bucket_keys, ["count"], []), [bucket])
-    folded = folded_through(conn, lock=True)
+    _fold_lock(conn, exclusive=False)
+    folded = folded_through(conn)
     if folded is not None and day <= folded:
         _fold_results(conn, results.c.run_id == run_id, literal(day))
 
 
-def folded_through(conn: Connection, lock: bool = False) -> str | None:
+def folded_through(conn: Connection) -> str | None:
     """The last day (UTC) whose test results are all in the rollups; None before the first fold."""
     query = select(rollup_state.c.value).where(rollup_state.c.key == FOLDED_THROUGH)
-    return conn.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    return conn.execute(query).scalar_one_or_none()
+
+
+def _fold_lock(conn: Connection, exclusive: bool) -> None:
+    """Serialise a day's fold with the runs being stored, and nothing else: workers share the lock (they never
+    wait on each other), the fold takes it alone. A run stored while a day is folded is then either seen by
+    the fold (committed before it) or sees the fold's new watermark and folds its own results, never neither
+    nor both. On SQLite the store's single writer serialises them already. The lock is a transaction-level
+    advisory lock: it exists before the watermark's first row does, and a FOR UPDATE on that row would make
+    every worker wait for every other."""
+    if conn.dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        conn.execute(text(f"SELECT {function}(:key)"), {"key": FOLD_LOCK})
 
 
 def fold_test_days(conn: Connection, through: str, max_days: int | None = None) -> int:
@@ -81,7 +95,8 @@ def fold_test_days(conn: Connection, through: str, max_days: int | None = None) 
     Test rollups are made per day, in bulk, once the day is over: one statement per table for all of a day's
     results, instead of one per run as runs arrive (which measured as a third of the worker's time). The
     server folds one day per transaction, so a long history never holds the store's write lock for long."""
-    folded = folded_through(conn, lock=True)
+    _fold_lock(conn, exclusive=True)
+    folded = folded_through(conn)
     if folded is not None and folded >= through:
         return 0
     day = func.substr(runs.c.started_at, 1, 10)
