@@ -129,16 +129,24 @@ def end_to_end(layout: str, runs: list[tuple[str, bytes]], per_run: int) -> dict
     return {"seconds": elapsed, "results_per_s": stored / elapsed, "accepted_per_s": stored / accepted}
 
 
-def raw_ceiling(runs: list[tuple[str, bytes]]) -> dict[str, float]:
-    """The rows the worker writes for these runs, built before the clock starts, inserted in one transaction."""
+STARTED = "2026-11-22T12:00:00.000Z"  # the runs' start in the raw ceilings' rows
+
+
+def result_rows(runs: list[tuple[str, bytes]]) -> list[Any]:
+    """The results rows the worker writes for these runs, as the store's bulk insert takes them."""
     rows = []
     for run_id, body in runs:
         report = parse_report(gzip.decompress(body), "application/x-ndjson")
-        started = "2026-11-22T12:00:00.000Z"
         rows.extend(
-            result_row(record, run_id, seq, test_id("bench/suite", record["id"]), 1, started)
+            result_row(record, run_id, seq, test_id("bench/suite", record["id"]), 1, STARTED)
             for seq, record in enumerate(report.tests)
         )
+    return rows
+
+
+def raw_ceiling(runs: list[tuple[str, bytes]]) -> dict[str, float]:
+    """The rows the worker writes for these runs, built before the clock starts, inserted in one transaction."""
+    rows = result_rows(runs)
     with tempfile.TemporaryDirectory() as tmp:
         setup(Path(tmp))
         conn = sqlite3.connect(Path(tmp) / "suitescope.db")

@@ -12,7 +12,6 @@ apart from the API's. Needs PostgreSQL and Redis on 127.0.0.1 (trust auth for `p
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import subprocess
@@ -28,13 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 import httpx
 import psycopg
 
-from suitescope.server.reports import parse_report
 from suitescope.server.store import open_store
 from suitescope.server.store.accounts import create_project, create_token
 from suitescope.server.store.partitions import ensure_month
-from suitescope.server.store.writes import RESULT_COLUMNS, result_row, test_id
+from suitescope.server.store.writes import RESULT_COLUMNS
 from tests.backends import postgres_database, redis_queue
-from tests.bench.ingest import bodies
+from tests.bench.ingest import STARTED, bodies, result_rows
 from tests.server.serving import ServeProcess
 
 
@@ -49,19 +47,12 @@ def prepare(database: str) -> str:
 
 def raw_copy(runs: list[tuple[str, bytes]]) -> dict[str, float]:
     """The worker's result rows for these runs, built before the clock starts, copied in one transaction."""
-    rows = []
-    started = "2026-11-22T12:00:00.000Z"
-    for run_id, body in runs:
-        report = parse_report(gzip.decompress(body), "application/x-ndjson")
-        rows.extend(
-            result_row(record, run_id, seq, test_id("bench/suite", record["id"]), 1, started)
-            for seq, record in enumerate(report.tests)
-        )
+    rows = result_rows(runs)
     with postgres_database() as database:
         prepare(database)
         store = open_store(database)
         with store.begin() as conn:
-            ensure_month(conn, started[:7])  # the month's partitions, as the worker makes them
+            ensure_month(conn, STARTED[:7])  # the month's partitions, as the worker makes them
         store.close()
         with psycopg.connect(database.replace("postgresql+psycopg://", "postgresql://")) as conn:
             began = time.perf_counter()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ import httpx
 
 from suitescope.server.store.writes import test_id
 from tests.bench.ingest import start
+from tests.bench.latency import figures_of, line, worst
 from tests.bench.reads import PROJECT, fill
 
 TARGET_MS = 150.0
@@ -93,18 +93,13 @@ def main() -> None:
                 print(f"{'page':<28} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
                 for name, paths in pages(run_ids, args.tests).items():
                     first, times = measure(client, paths, args.requests)
-                    p95 = times[max(0, round(0.95 * len(times)) - 1)]
-                    figures[name] = {"first_ms": first, "p50_ms": statistics.median(times), "p95_ms": p95}
-                    verdict = "" if p95 <= TARGET_MS else f"  over {TARGET_MS:.0f} ms"
-                    print(
-                        f"{name:<28} {first:9.1f} {statistics.median(times):8.1f} {p95:8.1f} {times[-1]:8.1f}{verdict}"
-                    )
+                    figures[name] = {"first_ms": first, **figures_of(times)}
+                    print(line(name, figures[name], TARGET_MS, 28))
         finally:
             for proc in procs:
                 proc.terminate()
                 proc.wait()
-    worst = max(v["p95_ms"] for v in figures.values() if isinstance(v, dict))
-    print(f"worst p95: {worst:.1f} ms (target {TARGET_MS:.0f} ms: {'met' if worst <= TARGET_MS else 'MISSED'})")
+    print(worst(figures, TARGET_MS))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 

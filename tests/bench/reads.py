@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from suitescope.server.store import open_store
 from suitescope.server.store.accounts import create_project, create_token
 from suitescope.server.store.writes import Tags, test_id
 from tests.bench.ingest import start
+from tests.bench.latency import figures_of, line, worst
 from tests.server.factory import make_report
 
 TARGET_MS = 100.0
@@ -146,17 +146,13 @@ def main() -> None:
         try:
             print(f"{'endpoint':<26} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
             for name, paths in endpoints(run_ids, args.tests).items():
-                times = sorted(measure(url, token, paths, args.requests))
-                p95 = times[max(0, round(0.95 * len(times)) - 1)]
-                figures[name] = {"p50_ms": statistics.median(times), "p95_ms": p95, "max_ms": times[-1]}
-                verdict = "" if p95 <= TARGET_MS else f"  over {TARGET_MS:.0f} ms"
-                print(f"{name:<26} {statistics.median(times):8.1f} {p95:8.1f} {times[-1]:8.1f}{verdict}")
+                figures[name] = figures_of(measure(url, token, paths, args.requests))
+                print(line(name, figures[name], TARGET_MS, 26))
         finally:
             for proc in procs:
                 proc.terminate()
                 proc.wait()
-    worst = max(v["p95_ms"] for v in figures.values() if isinstance(v, dict))
-    print(f"worst p95: {worst:.1f} ms (target {TARGET_MS:.0f} ms: {'met' if worst <= TARGET_MS else 'MISSED'})")
+    print(worst(figures, TARGET_MS))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 
