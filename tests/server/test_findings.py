@@ -115,6 +115,8 @@ def test_the_flaky_page_shows_the_api_findings_and_follows_new_runs(server: Serv
     assert "tests/test_mod.py::test_0" in flaky and "passed and failed on commit c1" in flaky
     assert flaky.count('class="ev ') == 2 and "test_1" not in flaky  # one link per run it cites
     assert page(server, "/p/acme/shop/flaky") == html  # the same findings, from the cache
+    other = page(server, "/p/acme/shop/flaky?branch=feature")  # a branch with no runs: nothing flaky there
+    assert 'value="feature"' in other and "No flaky tests." in other
     server.send(["passed", "failed"], commit="c1", started=START + timedelta(minutes=5))
     server.drain()
     stale = page(server, "/p/acme/shop/flaky")  # a new run: the findings as they were, while new ones are made

@@ -149,6 +149,11 @@ def test_the_failures_page_groups_by_fingerprint_and_links_tests(server: Server)
     assert re.search(r'<a href="/tests/[0-9a-f]{32}">[^<]*test_&lt;script', html)
     assert "<script>alert(1)</script>" not in html
     assert server.client.get("/p/acme/shop/failures").status_code == 404
+    week = server.client.get("/p/oss/lib/failures", params={"days": 1}).text  # the seeded runs are 3 days old
+    assert "No failures recorded." in week
+    assert "assert 0 == 0" in server.client.get("/p/oss/lib/failures", params={"days": 7}).text
+    found = server.client.get("/api/v1/findings/failures", params={"project": "oss/lib", "days": 1}).json()
+    assert found["groups"] == [] and found["since"]
 
 
 def seed_effects(server: Server) -> None:

@@ -18,6 +18,7 @@ from suitescope.analysis.lost import gaps, lost_tests
 from suitescope.analysis.regressions import duration_regressions, new_hosts, query_regressions
 from suitescope.analysis.slow import slowest
 from suitescope.server.auth import Caller, caller, project_for_read
+from suitescope.server.clock import days_ago
 from suitescope.server.responses import Json
 from suitescope.server.store import history, reads, testtable
 from suitescope.server.store.accounts import Project
@@ -70,9 +71,9 @@ def tests_table(
     return len(run_ids), rows, found.stale
 
 
-def failures_report(conn: Connection, target: Project, limit: int = 50) -> dict[str, Any]:
-    """Failures grouped by fingerprint, most frequent first."""
-    return {"project": target.name, "groups": reads.failure_groups(conn, target.id, limit)}
+def failures_report(conn: Connection, target: Project, limit: int = 50, since: str | None = None) -> dict[str, Any]:
+    """Failures (since a time) grouped by fingerprint, most frequent first."""
+    return {"project": target.name, "since": since, "groups": reads.failure_groups(conn, target.id, limit, since)}
 
 
 def flaky_report(conn: Connection, target: Project, runs_back: int = 200, branch: str | None = None) -> dict[str, Any]:
@@ -117,10 +118,12 @@ def get_flaky(
     who: Annotated[Caller, Depends(caller)],
     project: ProjectName,
     runs_back: Annotated[int, Query(alias="runs", ge=2, le=1000, description="how many recent runs to read")] = 200,
+    branch: Annotated[str | None, Query(max_length=200, description="only the runs of this branch")] = None,
 ) -> Json:
     target = project_for_read(who, project)
     with who.state.store.read() as conn:
-        return Json(cached(who, conn, target, ("flaky", runs_back), lambda c: flaky_report(c, target, runs_back)))
+        key = ("flaky", runs_back, branch)
+        return Json(cached(who, conn, target, key, lambda c: flaky_report(c, target, runs_back, branch)))
 
 
 @router.get("/regressions", summary="Tests slower since a commit, and tests running more queries")
@@ -166,7 +169,10 @@ def get_failures(
     who: Annotated[Caller, Depends(caller)],
     project: ProjectName,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    days: Annotated[int | None, Query(ge=1, le=3650, description="only the failures of the last days")] = None,
 ) -> Json:
     target = project_for_read(who, project)
+    since = days_ago(days)[:10] if days else None  # from a day's start: one cache entry a day
     with who.state.store.read() as conn:
-        return Json(cached(who, conn, target, ("failures", limit), lambda c: failures_report(c, target, limit)))
+        key = ("failures", limit, since)
+        return Json(cached(who, conn, target, key, lambda c: failures_report(c, target, limit, since)))

@@ -258,10 +258,15 @@ def suite_sizes(conn: Connection, project_id: int | None, since: str | None, lim
     return rows
 
 
-def failure_groups(conn: Connection, project_id: int, limit: int = 50) -> list[dict[str, Any]]:
-    """Failures by fingerprint, most frequent first: count, tests, first and last seen, type, a message, and
-    the tests affected (20 at most, by name)."""
+def failure_groups(
+    conn: Connection, project_id: int, limit: int = 50, since: str | None = None
+) -> list[dict[str, Any]]:
+    """Failures (since a time) by fingerprint, most frequent first: count, tests, first and last seen, type, a
+    message, and the tests affected (20 at most, by name)."""
     r = results.c
+    where = [r.project_id == project_id, r.fingerprint.is_not(None)]
+    if since is not None:
+        where.append(r.started_at >= since)
     query = (
         select(
             r.fingerprint,
@@ -272,7 +277,7 @@ def failure_groups(conn: Connection, project_id: int, limit: int = 50) -> list[d
             func.max(r.failure_type).label("type"),
             func.max(r.failure_message).label("message"),
         )
-        .where(r.project_id == project_id, r.fingerprint.is_not(None))
+        .where(*where)
         .group_by(r.fingerprint)
         .order_by(func.count().desc())
         .limit(limit)
@@ -281,7 +286,7 @@ def failure_groups(conn: Connection, project_id: int, limit: int = 50) -> list[d
     affected = conn.execute(
         select(r.fingerprint, tests.c.test_id, tests.c.nodeid)
         .join(tests, tests.c.test_id == r.test_id)
-        .where(r.project_id == project_id, r.fingerprint.in_([g["fingerprint"] for g in groups]))
+        .where(*where, r.fingerprint.in_([g["fingerprint"] for g in groups]))
         .distinct()
     ).all()
     names: dict[str, list[dict[str, str]]] = {}

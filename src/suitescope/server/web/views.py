@@ -57,9 +57,16 @@ def _ask_token(request: Request, project: str) -> HTMLResponse:
 
 # Each page of a project before the overview: its {project:path} would take `vendor/name/failures` for a name.
 @router.get("/p/{project:path}/failures", response_class=HTMLResponse)
-def failures_page(request: Request, project: str, who: Annotated[Caller, Depends(caller)]) -> HTMLResponse:
-    """A project's failures grouped by fingerprint, with the tests they hit and when."""
-    return _findings_page(request, project, who, "failures", (100,), lambda c, t: failures_report(c, t, 100))
+def failures_page(
+    request: Request,
+    project: str,
+    who: Annotated[Caller, Depends(caller)],
+    days: Annotated[int, Query(ge=1, le=3650)] = 90,
+) -> HTMLResponse:
+    """A project's failures of the last days grouped by fingerprint, with the tests they hit and when."""
+    since = _days_ago(days)[:10]  # from a day's start: one cache entry a day
+    key = (100, since, days)
+    return _findings_page(request, project, who, "failures", key, lambda c, t: failures_report(c, t, 100, since))
 
 
 @router.get("/p/{project:path}/tests", response_class=HTMLResponse)
@@ -129,9 +136,11 @@ def flaky_page(
     project: str,
     who: Annotated[Caller, Depends(caller)],
     runs: Annotated[int, Query(ge=2, le=1000)] = 200,
+    branch: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     """Flaky and broken tests with the runs that show it, infrastructure failures set apart."""
-    return _findings_page(request, project, who, "flaky", (runs,), lambda c, t: flaky_report(c, t, runs))
+    branch = branch or None
+    return _findings_page(request, project, who, "flaky", (runs, branch), lambda c, t: flaky_report(c, t, runs, branch))
 
 
 @router.get("/p/{project:path}/regressions", response_class=HTMLResponse)
@@ -202,7 +211,7 @@ def overview(
         coverage = reads.coverage_trend(conn, target.id, since, monthly=days > 180)
         latest = reads.list_runs(conn, target.id, branch=branch, environment=environment, limit=20)
         notes = list_annotations(conn, target.id, since, None)
-        found = cached(who, conn, target, ("flaky", 200), lambda c: flaky_report(c, target, 200))
+        found = cached(who, conn, target, ("flaky", 200, None), lambda c: flaky_report(c, target, 200))
     flaky, broken = found["flaky"], found["broken"]
     context: dict[str, Any] = {
         "project": target,
