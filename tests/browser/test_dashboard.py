@@ -75,6 +75,8 @@ def test_charts_are_drawn_with_their_series_and_the_release_line(site: Site, pag
     assert [note["label"] for note in notes] == ["2.1.0"]
     visit(page, f"{site.url}/environments?project=demo/shop&by=python_version")
     assert drawn_series(page)["split"]["series"] == 2  # 3.12 and 3.13
+    notes = page.evaluate("JSON.parse(document.getElementById('chart-data').textContent).annotations")
+    assert [note["label"] for note in notes] == ["2.1.0"]  # the project's release on its chart too
 
 
 def test_the_test_page_draws_its_duration_band_and_strip(site: Site, page: Any) -> None:

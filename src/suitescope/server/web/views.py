@@ -281,6 +281,8 @@ def environments_page(
         monthly = days > 180
         points = reads.environments(conn, by, target.id if target else None, since, None, monthly)
         sizes = reads.suite_sizes(conn, target.id if target else None, since)
+        # A project's releases on its chart; the ecosystem's chart has no one project's releases to draw.
+        notes = list_annotations(conn, target.id, since, None) if target else []
     periods = sorted({p["period"] for p in points})
     values = sorted({str(p["value"]) for p in points})
     count = {(p["period"], str(p["value"])): p["runs"] for p in points}
@@ -291,7 +293,7 @@ def environments_page(
             [_x(period) for period in periods],
             *[[count.get((period, v), 0) for period in periods] for v in values],
         ],
-        "annotations": [],
+        "annotations": _chart_notes(notes),
     }
     context = {
         "project": target,
