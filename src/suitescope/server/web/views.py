@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection
 
 from suitescope.server.auth import TOKEN_COOKIE, Caller, caller
+from suitescope.server.clock import days_ago, parse_iso
 from suitescope.server.errors import ApiError
 from suitescope.server.findings import (
     cached,
@@ -64,7 +65,7 @@ def failures_page(
     days: Annotated[int, Query(ge=1, le=3650)] = 90,
 ) -> HTMLResponse:
     """A project's failures of the last days grouped by fingerprint, with the tests they hit and when."""
-    since = _days_ago(days)[:10]  # from a day's start: one cache entry a day
+    since = days_ago(days)[:10]  # from a day's start: one cache entry a day
     key = (100, since, days)
     return _findings_page(request, project, who, "failures", key, lambda c, t: failures_report(c, t, 100, since))
 
@@ -90,7 +91,7 @@ def table_page(
     with who.state.store.read() as conn:
         if (target := _project(who, conn, project)) is None:
             return _ask_token(request, project)
-        window = (runs, branch, environment, _days_ago(days)[:10])  # from a day's start: one cache entry a day
+        window = (runs, branch, environment, days_ago(days)[:10])  # from a day's start: one cache entry a day
         count, rows, stale = tests_table(who, conn, target, window, sort=sort, contains=contains, has=has, limit=100)
     for row in rows:
         row["spark"] = sparkline(row["sparkline"])
@@ -206,7 +207,7 @@ def overview(
     with who.state.store.read() as conn:
         if (target := _project(who, conn, project)) is None:
             return _ask_token(request, project)
-        since = _days_ago(days)
+        since = days_ago(days)
         trend = reads.project_trend(conn, target.id, since, None, monthly=days > 180)
         coverage = reads.coverage_trend(conn, target.id, since, monthly=days > 180)
         latest = reads.list_runs(conn, target.id, branch=branch, environment=environment, limit=20)
@@ -232,12 +233,6 @@ def overview(
     return templates.TemplateResponse(request, "overview.html", context)
 
 
-def _days_ago(days: int) -> str:
-    from suitescope.server.clock import days_ago
-
-    return days_ago(days)
-
-
 def _charts(trend: list[dict[str, Any]], coverage: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[str, Any]:
     """Columns for uPlot: x as Unix seconds (one per period), then one list per series."""
     xs = [_x(p["period"]) for p in trend]
@@ -256,8 +251,6 @@ def _charts(trend: list[dict[str, Any]], coverage: list[dict[str, Any]], notes: 
 
 def _chart_notes(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Annotations as the charts draw them: a vertical line at their time, their version or title beside it."""
-    from suitescope.server.clock import parse_iso
-
     return [{"x": int(parse_iso(n["at"]).timestamp()), "label": n["version"] or n["title"]} for n in notes]
 
 
@@ -274,10 +267,10 @@ def environments_page(
     if by not in reads.DIMENSIONS:
         by = "python_version"
     with who.state.store.read() as conn:
-        target = find_project(conn, project) if project else None
-        if project and (target is None or not who.may_read(target)):
-            return templates.TemplateResponse(request, "token.html", {"project": project}, status_code=404)
-        since = _days_ago(days)
+        target = _project(who, conn, project) if project else None
+        if project and target is None:
+            return _ask_token(request, project)
+        since = days_ago(days)
         monthly = days > 180
         points = reads.environments(conn, by, target.id if target else None, since, None, monthly)
         sizes = reads.suite_sizes(conn, target.id if target else None, since)
@@ -315,8 +308,6 @@ def _readable_project(who: Caller, conn: Connection, row: dict[str, Any] | None)
 
 
 def _x(period: str) -> int:
-    from suitescope.server.clock import parse_iso
-
     return int(parse_iso(period if len(period) == 10 else period + "-01").timestamp())
 
 
