@@ -179,3 +179,30 @@ def test_a_token_for_a_public_project_leaves_it_public(data_dir: Path) -> None:
         project = find_project(conn, "oss/lib")
         assert project is not None and project.public
     store.close()
+
+
+def test_maintain_once_folds_and_applies_retention_for_a_split_layout(data_dir: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from suitescope.server.body import Limits
+    from suitescope.server.reports import read_report
+    from suitescope.server.store import open_store
+    from suitescope.server.store.accounts import create_project
+    from suitescope.server.store.writes import Tags
+
+    store = open_store(f"sqlite:///{data_dir / 'suitescope.db'}")
+    store.migrate()
+    with store.begin() as conn:
+        project = create_project(conn, "acme/shop")
+    old = datetime.now(timezone.utc) - timedelta(days=120)
+    run, tests = make_report(["passed", "failed", "passed"], started=old)
+    store.write_report(
+        read_report(ndjson(run, tests), "application/x-ndjson", Limits()), Tags(project.id, project.name)
+    )
+    store.close()
+    argv = ["maintain", "--data-dir", str(data_dir), "--once", "--retention-days", "90"]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 0, result.output
+    assert "removed 2 results" in result.output  # the passing ones; the failure is kept for 365 days
+    again = CliRunner().invoke(cli, argv)
+    assert "removed 0 results" in again.output

@@ -12,7 +12,7 @@ from suitescope.cli.flaky_cmd import flaky
 from suitescope.cli.queue_cmd import queue
 from suitescope.cli.report import report
 from suitescope.cli.send_cmd import preview, upload
-from suitescope.cli.serve_cmd import migrate, serve, worker
+from suitescope.cli.serve_cmd import maintain, migrate, serve, worker
 from suitescope.cli.token_cmd import project, token
 
 
@@ -32,6 +32,7 @@ cli.add_command(coverage)
 cli.add_command(serve)
 cli.add_command(worker)
 cli.add_command(migrate)
+cli.add_command(maintain)
 cli.add_command(token)
 cli.add_command(project)
 cli.add_command(queue)

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 @server_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0: every one).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="port to listen on.")
-@click.option("--no-worker", is_flag=True, help="API only: run workers with `suitescope worker`.")
+@click.option(
+    "--no-worker", is_flag=True, help="API only: run `suitescope worker` and one `suitescope maintain` beside it."
+)
 @click.option(
     "--retention-days", default=90.0, show_default=True, type=click.FloatRange(min=1), help="days raw results are kept."
 )
@@ -116,6 +118,47 @@ def worker(settings: ServerSettings, once: bool, concurrency: int) -> None:
         click.echo(f"{work.drain()} jobs processed")
         return
     work.run(stop)
+
+
+@click.command()
+@server_options
+@click.option("--once", is_flag=True, help="one sweep, then exit (for cron).")
+@click.option(
+    "--retention-days", default=90.0, show_default=True, type=click.FloatRange(min=1), help="days raw results are kept."
+)
+@click.option(
+    "--failure-retention-days",
+    default=365.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="days failed results and flaky evidence are kept.",
+)
+@click.option(
+    "--every", default=3600.0, show_default=True, type=click.FloatRange(min=10), help="seconds between sweeps."
+)
+def maintain(
+    settings: ServerSettings, once: bool, retention_days: float, failure_retention_days: float, every: float
+) -> None:
+    """Fold finished days into rollups and apply retention, as `serve` does beside its worker. A layout of
+    `serve --no-worker` and `suitescope worker` processes needs one of these running somewhere."""
+    from suitescope.server import logs, maintenance
+    from suitescope.server.store import open_store
+
+    logs.configure("info")
+    store = open_store(settings.database)
+    store.check()
+    retention = dataclasses.replace(settings.retention, days=retention_days, failure_days=failure_retention_days)
+    if once:
+        deleted = maintenance.sweep(store, retention)
+        click.echo(
+            f"removed {deleted.results} results, {deleted.queries} queries, {deleted.network} network rows"
+            f" ({len(deleted.partitions)} partitions); folded {deleted.days_folded} days into months"
+        )
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    maintenance.run(store, retention, every, stop)
 
 
 @click.command()

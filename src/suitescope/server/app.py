@@ -6,7 +6,6 @@ started and stopped with the app's lifespan; `--no-worker` leaves them to `suite
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,20 +17,16 @@ from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from suitescope import __version__
-from suitescope.server import errors, findings, hooks, ingest, reads
-from suitescope.server.clock import days_ago
+from suitescope.server import errors, findings, hooks, ingest, maintenance, reads
 from suitescope.server.metrics import Metrics, exposition
 from suitescope.server.queue import open_queue
 from suitescope.server.ratelimit import RateLimiter
 from suitescope.server.responses import Json
-from suitescope.server.rollups import apply_retention, fold_test_days
 from suitescope.server.settings import ServerSettings
 from suitescope.server.state import ServerState
 from suitescope.server.store import open_store
 from suitescope.server.web import views
 from suitescope.server.worker import Worker
-
-log = logging.getLogger("suitescope.server")
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -82,30 +77,16 @@ def _background(state: ServerState, stop: threading.Event) -> list[threading.Thr
     worker = Worker(state.queue, state.store, state.metrics, state.settings.worker_policy)
     threads = [
         threading.Thread(target=worker.run, args=(stop,), name="suitescope-worker", daemon=True),
-        threading.Thread(target=_retention_loop, args=(state, stop), name="suitescope-retention", daemon=True),
+        threading.Thread(
+            target=maintenance.run,
+            args=(state.store, state.settings.retention, state.settings.retention_every_s, stop),
+            name="suitescope-retention",
+            daemon=True,
+        ),
     ]
     for thread in threads:
         thread.start()
     return threads
-
-
-def _retention_loop(state: ServerState, stop: threading.Event) -> None:
-    """Fold finished days into rollups (one day per transaction), then apply retention; soon after start, then
-    every `retention_every_s`."""
-    wait = min(10.0, state.settings.retention_every_s)
-    while not stop.wait(wait):
-        wait = state.settings.retention_every_s
-        try:
-            yesterday = days_ago(1)[:10]
-            while not stop.is_set():
-                with state.store.begin() as conn:
-                    if not fold_test_days(conn, yesterday, max_days=1):
-                        break
-            with state.store.begin() as conn:
-                deleted = apply_retention(conn, state.settings.retention)
-            log.info("retention: %s", deleted)
-        except Exception:  # the next sweep tries again; serving goes on
-            log.exception("retention sweep failed")
 
 
 def _health(state: ServerState) -> Any:
