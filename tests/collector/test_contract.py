@@ -85,7 +85,7 @@ def test_a_raising_recorder_costs_one_summary_line(pytester: pytest.Pytester) ->
         import pytest
         from suitescope.collector import pytest_assembler
 
-        def explode(self, report):
+        def explode(self, report, *args):
             raise RuntimeError("assembler bug")
 
         pytest_assembler.Assembler.on_test_report = explode
@@ -188,7 +188,7 @@ def test_a_failure_on_xdist_workers_costs_one_summary_line(pytester: pytest.Pyte
         """
         from suitescope.collector import pytest_assembler
 
-        def explode(self, report):
+        def explode(self, report, *args):
             raise RuntimeError("worker-side bug")
 
         pytest_assembler.Assembler.on_test_report = explode

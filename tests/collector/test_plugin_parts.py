@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from suitescope.collector.recorder import utc_iso
+from suitescope.collector.attempt import utc_iso
 from suitescope.collector.run_options import option_names, split_project
 from suitescope.schema.ids import new_run_id
 from tests.conftest import read_runs

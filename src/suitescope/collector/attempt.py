@@ -2,20 +2,24 @@
 into records that is the same for pytest, unittest and Django.
 
 The adapters fill an `Attempt` from their own events (pytest's phase reports, unittest's result callbacks) and
-call `test_record` once it is over. `identity` holds what names the test (`name`, `class`, `module`, `file`,
+hand it to an `AttemptEncoder` once it is over. `identity` holds what names the test (`name`, `class`, `module`, `file`,
 `line`, `params`, `markers`, `worker`); what it lacks is derived from the id.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from suitescope.collector.fingerprint import describe_text, truncate
-from suitescope.collector.recorder import utc_iso
-from suitescope.schema.codec import SCHEMA_VERSION
-from suitescope.schema.records import Failure, Phase, Status, TestRecord
+from suitescope.schema.codec import SCHEMA_VERSION, encode
+from suitescope.schema.records import Failure, Phase, Status
+from suitescope.schema.summary import Facts, db_facts, external, raised
 
 
 def safe_repr(value: object) -> str:
@@ -34,6 +38,20 @@ def relative_file(path: str, real_root: str) -> str:
         return Path(os.path.relpath(real, real_root)).as_posix()
     except ValueError:  # another drive on Windows
         return Path(real).as_posix()
+
+
+def utc_iso(epoch_s: float) -> str:
+    """`2026-11-22T17:44:02.250986Z`. Called twice per test: the date part is formatted once per second."""
+    whole = int(epoch_s)
+    micro = round((epoch_s - whole) * 1_000_000)  # rounded as datetime.fromtimestamp rounds
+    if micro == 1_000_000:
+        whole, micro = whole + 1, 0
+    return f"{_utc_second(whole)}.{micro:06d}Z"
+
+
+@functools.lru_cache(maxsize=8)
+def _utc_second(whole: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
 
 
 # The record fields of an attempt when no instrument ran (shared, never written to);
@@ -95,41 +113,110 @@ class Attempt:
             self.status, self.when, self.failure = status, when, failure
 
 
-def test_record(run_id: str, attempt: Attempt) -> TestRecord:
-    """The test record of a finished attempt."""
-    ident = attempt.identity
-    effects = attempt.effects
-    phases = attempt.phases
-    nodeid = attempt.nodeid
-    setup, call, teardown = phases["setup_ms"], phases["call_ms"], phases["teardown_ms"]
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "test",
-        "run_id": run_id,
-        "id": nodeid,
-        "name": ident.get("name") or nodeid.rpartition("::")[2],
-        "class": ident.get("class"),
-        "module": ident.get("module"),
-        "file": ident.get("file") or nodeid.partition("::")[0],
-        "line": ident.get("line"),
-        "params": ident.get("params"),
-        "status": attempt.status,
-        "when": attempt.when,
-        "start_time": utc_iso(attempt.start) if attempt.start else None,
-        "end_time": utc_iso(attempt.stop) if attempt.stop else None,
-        "duration_ms": round((setup or 0.0) + (call or 0.0) + (teardown or 0.0), 3),
-        "phases": {"setup_ms": setup, "call_ms": call, "teardown_ms": teardown},
-        "worker": ident.get("worker", attempt.worker),
-        "attempt": attempt.attempt,
-        "final": attempt.final,
-        "assertions": {"passed": attempt.assertions["passed"], "failed": attempt.assertions["failed"]},
-        "failure": attempt.failure,
-        "reason": truncate(attempt.reason) if attempt.reason else None,
-        "markers": ident.get("markers", []),
-        "db": effects["db"],
-        "db_queries": effects["db_queries"],
-        "network": effects["network"],
-        "net_urls": effects["net_urls"],
-        "memory": effects["memory"],
-        "cpu": effects["cpu"],
-    }
+class AttemptEncoder:
+    """Turns finished attempts of one run into NDJSON lines, and the facts its tally counts.
+
+    The line is what `to_json` would write for the attempt's `TestRecord`, formatted straight from the attempt:
+    the record is never built as a dict, and only the strings and the nested parts (params, failure, the
+    instruments' fields) go through the standard library's C encoder. Encoding is the largest part of what
+    recording costs per test, and this takes a third of the time of building the dict and encoding it
+    (`tests/collector/test_attempt_encoder.py` holds it to the record's schema and to `facts`).
+    """
+
+    def __init__(self, run_id: str) -> None:
+        self.head = f'{{"schema_version":"{SCHEMA_VERSION}","kind":"test","run_id":{_text(run_id)},"id":'
+
+    def __call__(self, attempt: Attempt) -> tuple[str, Facts]:
+        ident = attempt.identity
+        nodeid = attempt.nodeid
+        phases = attempt.phases
+        setup, call, teardown = phases["setup_ms"], phases["call_ms"], phases["teardown_ms"]
+        duration = round((setup or 0.0) + (call or 0.0) + (teardown or 0.0), 3)
+        module, cls = ident.get("module"), ident.get("class")
+        passed, failed = attempt.assertions["passed"], attempt.assertions["failed"]
+        failure, status, when, final = attempt.failure, attempt.status, attempt.when, attempt.final
+        effects = attempt.effects
+        params, markers = ident.get("params"), ident.get("markers")
+        line = "".join(
+            (
+                self.head,
+                _text(nodeid),
+                ',"name":',
+                _text(ident.get("name") or nodeid.rpartition("::")[2]),
+                ',"class":',
+                _text(cls),
+                ',"module":',
+                _text(module),
+                ',"file":',
+                _text(ident.get("file") or nodeid.partition("::")[0]),
+                ',"line":',
+                _number(ident.get("line")),
+                ',"params":',
+                "null" if params is None else encode(params),
+                ',"status":"',
+                status,
+                '","when":',
+                "null" if when is None else f'"{when}"',
+                ',"start_time":',
+                f'"{utc_iso(attempt.start)}"' if attempt.start else "null",
+                ',"end_time":',
+                f'"{utc_iso(attempt.stop)}"' if attempt.stop else "null",
+                ',"duration_ms":',
+                repr(duration),
+                ',"phases":{"setup_ms":',
+                _number(setup),
+                ',"call_ms":',
+                _number(call),
+                ',"teardown_ms":',
+                _number(teardown),
+                '},"worker":',
+                _text(ident.get("worker", attempt.worker)),
+                ',"attempt":',
+                repr(attempt.attempt),
+                ',"final":',
+                "true" if final else "false",
+                ',"assertions":{"passed":',
+                _number(passed),
+                ',"failed":',
+                _number(failed),
+                '},"failure":',
+                "null" if failure is None else encode(failure),
+                ',"reason":',
+                _text(truncate(attempt.reason) if attempt.reason else None),
+                ',"markers":',
+                encode(markers) if markers else "[]",
+                # The six instrument fields, in the schema's order as `Instruments.end` gives them.
+                NO_EFFECTS_JSON if effects is NO_EFFECTS else f",{encode(effects)[1:]}",
+            )
+        )
+        db, network = effects["db"], effects["network"]
+        facts: Facts = (
+            nodeid,
+            status,
+            when,
+            final,
+            duration,
+            passed,
+            failed,
+            raised(status, failure),
+            module,
+            cls,
+            None if db is None else db_facts(db),
+            None if network is None else external(network),
+        )
+        return line, facts
+
+
+# The end of a line whose attempt ran no instrument (the same keys, in the same order, as `NO_EFFECTS`).
+NO_EFFECTS_JSON = f",{encode(NO_EFFECTS)[1:]}"
+# The standard library's C function that writes a str as a JSON string, non-ASCII kept (as `to_json` writes).
+_STRING: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _STRING(value)
+
+
+def _number(value: float | None) -> str:
+    """An int or a finite float as JSON writes it (bools never come here)."""
+    return "null" if value is None else repr(value)

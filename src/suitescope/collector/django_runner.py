@@ -22,6 +22,7 @@ from django.core.management.base import CommandError
 from django.test import runner as django_runner
 from django.test.runner import DiscoverRunner, ParallelTestSuite, RemoteTestResult, RemoteTestRunner
 
+from suitescope.collector.attempt import Attempt, AttemptEncoder
 from suitescope.collector.guard import Guard
 from suitescope.collector.recorder import own_usage
 from suitescope.collector.run_options import RUN_OPTIONS, add_run_options, run_settings, switched_off
@@ -29,9 +30,7 @@ from suitescope.collector.unittest_assembler import CaseAssembler
 from suitescope.collector.unittest_result import RecordingResult
 from suitescope.collector.unittest_run import UnittestRun
 from suitescope.collector.unittest_runner import TextTestRunner, interrupted
-from suitescope.schema.codec import to_json
-from suitescope.schema.records import Framework, RunState, TestRecord
-from suitescope.schema.summary import facts
+from suitescope.schema.records import Framework, RunState
 
 DJANGO: Framework = {"name": "django", "version": django.get_version()}
 # Our options as Django hands them to the runner: keyword arguments named after argparse's dests.
@@ -53,7 +52,8 @@ class WorkerRecording:
         self.guard = Guard()
         self.worker = f"w{django_runner._worker_id}"  # Django numbers its workers from 1
         self.result: RemoteTestResult | None = None
-        self.assembler = CaseAssembler(run_id, real_root, self.guard, self.send, self.instruments, self.worker)
+        self.encode = AttemptEncoder(run_id)
+        self.assembler = CaseAssembler(real_root, self.guard, self.send, self.instruments, self.worker)
         self.options = options
         self.real_root = real_root
 
@@ -64,10 +64,10 @@ class WorkerRecording:
 
         return Instruments(self.guard, self.options, self.real_root)
 
-    def send(self, record: TestRecord) -> None:
+    def send(self, attempt: Attempt) -> None:
         result = self.result
         if result is not None:
-            result.events.append(("suitescope_record", max(result.test_index, 0), to_json(record), facts(record)))
+            result.events.append(("suitescope_record", max(result.test_index, 0), *self.encode(attempt)))
 
     def done(self, result: RemoteTestResult) -> None:
         """The batch is over: this process's usage so far and its problems travel with its events."""

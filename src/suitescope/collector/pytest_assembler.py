@@ -1,4 +1,4 @@
-"""Turns pytest's phase reports (setup, call, teardown) into one `TestRecord` per attempt.
+"""Turns pytest's phase reports (setup, call, teardown) into one finished `Attempt` per attempt of a test.
 
 Runs in the process that writes the file: the main process, or the xdist controller, where reports from every
 worker arrive interleaved; attempts in flight are therefore keyed by (worker, nodeid). The status rules follow
@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from suitescope.collector.attempt import INTERRUPTED, PARAM_LIMIT, PHASE_KEYS, Attempt, test_record
+from suitescope.collector.attempt import INTERRUPTED, PARAM_LIMIT, PHASE_KEYS, Attempt
 from suitescope.collector.fingerprint import describe_text, truncate
 from suitescope.collector.pytest_observer import NO_EXTRAS, REPORT_ATTR
-from suitescope.schema.records import Failure, Phase, TestRecord
+from suitescope.schema.records import Failure, Phase
 
 XPASS_STRICT = "[XPASS(strict)]"
 Report = pytest.TestReport | pytest.CollectReport
@@ -40,26 +40,24 @@ def worker_of(report: pytest.TestReport) -> str | None:
 
 
 class Assembler:
-    """Feeds finished attempts to `emit` as test records."""
+    """Feeds finished attempts to `emit`."""
 
     def __init__(
         self,
-        run_id: str,
-        emit: Callable[[TestRecord], None],
-        seen: Callable[[pytest.TestReport], dict[str, Any]] = lambda report: NO_EXTRAS,
+        emit: Callable[[Attempt], None],
+        identify: Callable[[str], dict[str, Any]] = lambda nodeid: {},
         failed_subtests: Callable[[pytest.TestReport], int] = lambda report: 0,
     ) -> None:
-        """`seen` gives what the observer of this process saw of a report's phase (nothing on a controller);
-        `failed_subtests` how many `subtests.test()` blocks of a test failed in this process."""
-        self.run_id = run_id
+        """`identify` names a test of this process by its id (`Attempt.identity`; empty for a test it did not
+        run); `failed_subtests` says how many `subtests.test()` blocks of a test failed in this process."""
         self.emit = emit
-        self.seen = seen
+        self.identify = identify
         self.failed_subtests = failed_subtests
         self.pending: dict[tuple[str | None, str], Attempt] = {}
 
-    def on_test_report(self, report: pytest.TestReport) -> None:
+    def on_test_report(self, report: pytest.TestReport, extras: dict[str, Any] = NO_EXTRAS) -> None:
+        """One phase report, with what the observer of this process saw of that phase (`Observer.take`)."""
         fields = report.__dict__
-        extras = self.seen(report)
         nodeid = report.nodeid
         # worker_of, inlined for the common case: this runs three times per test.
         key = (fields.get("worker_id") or (worker_of(report) if "node" in fields else None), nodeid)
@@ -72,8 +70,8 @@ class Assembler:
             if attempt is not None:  # a setup report while the last attempt is open: close that one
                 self.close(attempt)
             attempt = self.pending[key] = Attempt(nodeid, fields.get("start"), key[0], fields.get("rerun", 0) + 1)
+            attempt.identity = self.identify(nodeid)
         if extras:
-            attempt.identity = extras.get("identity", attempt.identity)
             attempt.assertions = extras.get("assertions", attempt.assertions)
             attempt.effects = extras.get("effects", attempt.effects)
         self.apply(attempt, report, when, extras.get("failure"))
@@ -109,7 +107,7 @@ class Assembler:
         record.stop = report.__dict__.get("stop")
         failure = extras.get("failure") or crash_failure(report)
         record.fail("failed", "subtest", failure)
-        self.emit(test_record(self.run_id, record))
+        self.emit(record)
 
     def apply(self, attempt: Attempt, report: pytest.TestReport, when: str, failure: Failure | None) -> None:
         phase_key = PHASE_KEYS.get(when)
@@ -149,7 +147,7 @@ class Assembler:
         attempt.fail("failed" if phase == "call" else "error", phase, failure)
 
     def close(self, attempt: Attempt) -> None:
-        self.emit(test_record(self.run_id, attempt))
+        self.emit(attempt)
 
     def on_collect_report(self, report: pytest.CollectReport) -> None:
         """A file (or class) that failed to collect becomes one `error` record, so it is never silent."""

@@ -1,10 +1,11 @@
 """The part of the pytest plugin that runs where tests run: the main process, or each xdist worker.
 
-It reads what only this process can see (the item, the live exception and its traceback, passed-assertion
-events) and keeps it, per test and phase, for the assembler of the same process, which takes it when the
-phase's report is logged. A failed collection is the exception: xdist workers collect, the controller records,
-so its failure travels inside the collect report under `REPORT_ATTR`, which the controller removes before any
-other plugin serialises the report.
+It reads what only this process can see (the items, the live exception and its traceback, passed-assertion
+events, the instruments' readings) and keeps it, per test and phase, for the assembler of the same process,
+which takes it when the phase's report is logged; a phase that raised nothing costs a test and a return. A
+failed collection is the exception: xdist workers collect, the controller records, so its failure travels
+inside the collect report under `REPORT_ATTR`, which the controller removes before any other plugin serialises
+the report.
 """
 
 from __future__ import annotations
@@ -43,15 +44,22 @@ class Observer:
         self._markers: dict[str, list[str]] = {}
         self._containers: dict[str, dict[str, str | None]] = {}
         self.instruments = Instruments(guard, options, self.real_root) if options.groups else None
-        self.in_call = False  # the test's body is running (InstrumentHooks says so)
+        # A teardown that raised nothing has nothing to tell either, unless instruments end there or asserts count.
+        self.quiet_teardown = self.instruments is None and not self.pass_hook
+        self.items: dict[str, pytest.Item] = {}  # the tests of this process by id, to name them (`identity`)
 
     def pytest_assertion_pass(self) -> None:
         self.passed_asserts += 1
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.items = {item.nodeid: item for item in session.items}
 
     # tryfirst and returning None, not a wrapper: it sees the item and the live exception before pytest builds
     # the report, and costs a plain call instead of a generator three times per test.
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+        if call.excinfo is None and (call.when != "teardown" or (self.quiet_teardown and not self.failed_asserts)):
+            return  # the common case: nothing was raised, and nothing ends here
         if self.guard.active("observer"):
             try:
                 extras = self.extras(item, call)
@@ -80,22 +88,16 @@ class Observer:
 
     def extras(self, item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
         extras: dict[str, Any] = {}
-        if call.when == "setup":
-            extras["identity"] = self.identity(item)
         excinfo = call.excinfo
         if excinfo is not None and not excinfo.errisinstance(pytest.skip.Exception):
             extras["failure"] = describe(excinfo.value, self.root)
             if excinfo.errisinstance(AssertionError):
                 self.failed_asserts += 1
-        if self.instruments is not None:
-            if call.when == "setup":  # a failed or skipped setup means no call: teardown comes next
-                self.instruments.phase("call" if excinfo is None else "teardown")
-            elif call.when == "call":
-                if not self.in_call:  # in the call: a subtest's report, and the call goes on
-                    self.instruments.phase("teardown")
-            else:
-                extras["effects"] = self.instruments.end()
+        if call.when == "setup" and self.instruments is not None:  # failed or skipped: teardown comes next
+            self.instruments.phase("teardown")
         if call.when == "teardown":
+            if self.instruments is not None:
+                extras["effects"] = self.instruments.end()
             if self.pass_hook or self.failed_asserts:
                 extras["assertions"] = {
                     "passed": self.passed_asserts if self.pass_hook else None,
@@ -105,7 +107,11 @@ class Observer:
             self.passed_asserts = self.failed_asserts = 0
         return extras
 
-    def identity(self, item: pytest.Item) -> dict[str, Any]:
+    def identity(self, nodeid: str) -> dict[str, Any]:
+        """What names a test of this process (empty for one it does not know: the id says what it can)."""
+        item = self.items.get(nodeid)
+        if item is None:
+            return {}
         callspec = getattr(item, "callspec", None)
         line = item.location[1]
         own = [m.name for m in item.own_markers if m.name not in SKIP_MARKERS]
@@ -151,10 +157,8 @@ class InstrumentHooks:
     """The hooks only the instruments need, registered only when one is on: a run that records outcomes only
     pays no extra hook call per test."""
 
-    def __init__(self, observer: Observer, guard: Guard) -> None:
-        assert observer.instruments is not None
-        self.observer = observer
-        self.instruments = observer.instruments
+    def __init__(self, instruments: Instruments, guard: Guard) -> None:
+        self.instruments = instruments
         self.guard = guard
 
     # tryfirst: the attempt's counters start before any fixture of the test runs.
@@ -166,15 +170,14 @@ class InstrumentHooks:
             except Exception as exc:
                 self.guard.fail("instruments", exc)
 
-    # A wrapper: pytest 9's subtests make call reports while the test's body runs; only the report made after
-    # the body ends moves the instruments on to the teardown phase.
+    # A wrapper around the test's body, not its reports: pytest 9's subtests make call reports while it runs.
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self) -> Generator[None, None, None]:
-        self.observer.in_call = True
+        self.instruments.phase("call")
         try:
             return (yield)
         finally:
-            self.observer.in_call = False
+            self.instruments.phase("teardown")
 
     def pytest_unconfigure(self) -> None:
         with self.guard("instruments"):

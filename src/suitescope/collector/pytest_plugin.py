@@ -148,7 +148,7 @@ def pytest_configure(config: pytest.Config) -> None:
         observer = Observer(config, guard, options)
         config.pluginmanager.register(observer, OBSERVER)
         if observer.instruments is not None:
-            config.pluginmanager.register(InstrumentHooks(observer, guard), INSTRUMENTS)
+            config.pluginmanager.register(InstrumentHooks(observer.instruments, guard), INSTRUMENTS)
         if hasattr(config, "workerinput"):
             config.pluginmanager.register(WorkerReporter(config, guard, observer), "suitescope-worker")
             return

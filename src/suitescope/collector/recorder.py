@@ -1,18 +1,19 @@
-"""The framework-agnostic core: takes finished test records, keeps the run's tallies, writes the run record.
+"""The framework-agnostic core: takes finished attempts, keeps the run's tallies, writes the run record.
 
-Adapters (the pytest plugin now; unittest and Django runners later) turn their framework's events into
-`TestRecord`s and hand them to `add_test`; the recorder does everything that is the same for every framework.
-Each step runs inside the guard, so a failing sink or a bug here costs one summary line, never the suite.
+Adapters (the pytest plugin, the unittest and Django runners) turn their framework's events into finished
+`Attempt`s and hand them to `add_attempt` (or, encoded by a worker process, to `add_encoded`); the recorder does
+everything that is the same for every framework. Each step runs inside the guard, so a failing sink or a bug
+here costs one summary line, never the suite.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from suitescope import __version__
+from suitescope.collector.attempt import Attempt, AttemptEncoder, utc_iso
 from suitescope.collector.guard import Guard
 from suitescope.collector.instrument.memory import own_peak_kb
 from suitescope.schema.codec import SCHEMA_VERSION
@@ -26,24 +27,9 @@ from suitescope.schema.records import (
     Memory,
     RunRecord,
     RunState,
-    TestRecord,
 )
 from suitescope.schema.summary import Facts, Tally
 from suitescope.sinks.ndjson import NdjsonSink
-
-
-def utc_iso(epoch_s: float) -> str:
-    """`2026-11-22T17:44:02.250986Z`. Called twice per test: the date part is formatted once per second."""
-    whole = int(epoch_s)
-    micro = round((epoch_s - whole) * 1_000_000)  # rounded as datetime.fromtimestamp rounds
-    if micro == 1_000_000:
-        whole, micro = whole + 1, 0
-    return f"{_utc_second(whole)}.{micro:06d}Z"
-
-
-@functools.lru_cache(maxsize=8)
-def _utc_second(whole: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
 
 
 @dataclass
@@ -100,6 +86,7 @@ class Recorder:
         self.info = info
         self.guard = guard
         self.sink = NdjsonSink(info.directory, info.run_id)
+        self.encode = AttemptEncoder(info.run_id)
         self.tally = Tally()
         self.started = time.time()
         self._t0 = time.perf_counter()
@@ -115,19 +102,16 @@ class Recorder:
         with self.guard("sink"):
             self.sink.open()
 
-    def add_test(self, record: TestRecord) -> None:
-        self.tally.add(record)
-        self.write(record)
+    def add_attempt(self, attempt: Attempt) -> None:
+        """A finished attempt of a test of this process."""
+        self.add_encoded(*self.encode(attempt))
 
     def add_encoded(self, line: str, fact: Facts) -> None:
-        """A test record an xdist worker built and encoded: only counted and written here."""
+        """A test record as its line and facts, encoded here or by a worker process: counted and written."""
         self.tally.add_facts(fact)
-        self.write(line)
-
-    def write(self, record: TestRecord | str) -> None:
         if self.guard.active("sink"):
             try:
-                self.sink.write(record)
+                self.sink.write(line)
             except Exception as exc:
                 self.guard.fail("sink", exc)
 

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from suitescope.collector.attempt import INTERRUPTED, Attempt, relative_file, safe_repr, test_record
+from suitescope.collector.attempt import INTERRUPTED, Attempt, relative_file, safe_repr
 from suitescope.collector.fingerprint import describe, describe_text
 from suitescope.collector.guard import Guard
 from suitescope.collector.unittest_patches import CLOCK, Patches
-from suitescope.schema.records import Failure, Phase, Status, TestRecord
+from suitescope.schema.records import Failure, Phase, Status
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
@@ -52,16 +52,14 @@ class CaseAssembler:
 
     def __init__(
         self,
-        run_id: str,
         real_root: str,
         guard: Guard,
-        emit: Callable[[TestRecord], None],
+        emit: Callable[[Attempt], None],
         make_instruments: Callable[[], Any] | None = None,
         worker: str | None = None,
     ) -> None:
         """`make_instruments` makes the instruments (or None) when the first test starts in this process: Django's
         parallel parent never runs a test, so it never installs any that its forked workers would inherit."""
-        self.run_id = run_id
         self.real_root = real_root
         self.guard = guard
         self.emit = emit
@@ -131,7 +129,7 @@ class CaseAssembler:
         record.fail("failed" if failed else "error", "subtest", self.failure(err))
         record.assertions = NO_ASSERTIONS  # counted in the test's own record
         record.stop = record.start
-        self.emit(test_record(self.run_id, record))
+        self.emit(record)
 
     def stop(self, test: unittest.TestCase) -> None:
         attempt, self.current = self.current, None
@@ -151,7 +149,7 @@ class CaseAssembler:
             attempt.effects = self.instruments.end()
         if self.coverage_map is not None:
             self.coverage_map.test_done(attempt.nodeid)
-        self.emit(test_record(self.run_id, attempt))
+        self.emit(attempt)
 
     # -- the parts
 
@@ -211,7 +209,7 @@ class CaseAssembler:
             record.fail("error" if status == "error" else "failed", when, self.failure(err))
         record.assertions = NO_ASSERTIONS
         record.stop = record.start
-        self.emit(test_record(self.run_id, record))
+        self.emit(record)
 
     def failed_import(self, attempt: Attempt, test: unittest.TestCase) -> None:
         """unittest's stand-in for a module it could not import: a collection error named after the module."""

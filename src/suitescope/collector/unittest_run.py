@@ -45,9 +45,7 @@ class UnittestRun:
             ),
             self.guard,
         )
-        self.assembler = CaseAssembler(
-            self.run_id, self.real_root, self.guard, self.recorder.add_test, self.instruments
-        )
+        self.assembler = CaseAssembler(self.real_root, self.guard, self.recorder.add_attempt, self.instruments)
         self.coverage = self.start_coverage(settings.coverage)
         self.assembler.coverage_map = self.map_recorder() if settings.coverage_map else None
         self.expected: int | None = None

@@ -44,6 +44,11 @@ def to_json(record: Record) -> str:
     return _ENCODER.encode(record)
 
 
+def encode(value: object) -> str:
+    """A part of a record (a dict, a list, a string) as compact JSON, as `to_json` writes it inside a line."""
+    return _ENCODER.encode(value)
+
+
 def dumps(records: Iterable[Record]) -> str:
     """Records as NDJSON text, one line each, newline-terminated."""
     return "".join(to_json(r) + "\n" for r in records)

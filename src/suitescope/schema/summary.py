@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from suitescope.schema.records import FIXTURE_PHASES, STATUSES, TestRecord
+from suitescope.schema.records import FIXTURE_PHASES, STATUSES, DbSummary, Failure, NetworkCall, TestRecord
 
 # Failure types that are not a raised exception: a failed assert, pytest failing a strict XPASS, a unittest test
 # failed by its subtests (each of which has its own record).
@@ -93,12 +93,8 @@ Facts = tuple[
 
 
 def facts(record: TestRecord) -> Facts:
-    failure = record["failure"]
     db = record.get("db")  # .get: records of schema 1.0 have no instrument fields
     network = record.get("network")
-    exception = (
-        failure is not None and record["status"] in ("failed", "error") and failure["type"] not in NOT_EXCEPTIONS
-    )
     return (
         record["id"],
         record["status"],
@@ -107,9 +103,23 @@ def facts(record: TestRecord) -> Facts:
         record["duration_ms"],
         record["assertions"]["passed"],
         record["assertions"]["failed"],
-        exception,
+        raised(record["status"], record["failure"]),
         record["module"],
         record["class"],
-        None if db is None else (db["count"], db["duration_ms"], bool(db["n_plus_one"])),
-        None if network is None else any(not call["loopback"] for call in network),
+        None if db is None else db_facts(db),
+        None if network is None else external(network),
     )
+
+
+def raised(status: str, failure: Failure | None) -> bool:
+    """Whether an attempt ended in a raised exception (not a failed assert, nor a skip or an xfail)."""
+    return failure is not None and status in ("failed", "error") and failure["type"] not in NOT_EXCEPTIONS
+
+
+def db_facts(db: DbSummary) -> tuple[int, float, bool]:
+    return db["count"], db["duration_ms"], bool(db["n_plus_one"])
+
+
+def external(network: list[NetworkCall]) -> bool:
+    """Whether a test reached a host that is not loopback."""
+    return any(not call["loopback"] for call in network)

@@ -24,17 +24,21 @@ def test_instruments_change_nothing(pytester: pytest.Pytester, extra: tuple[str,
     assert sorted(normalised(full.outlines)) == sorted(normalised(plain.outlines))
 
 
-def test_a_failing_instrument_costs_one_line(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, no_strict: None
-) -> None:
-    from suitescope.collector.instrument.effects import Effects
+def test_a_failing_instrument_costs_one_line(pytester: pytest.Pytester, no_strict: None) -> None:
+    # In a subprocess: an in-process run would import SQLAlchemy and have pytester drop its modules afterwards,
+    # leaving its compiled parts bound to classes that a later import replaces (this broke later tests).
+    pytester.makeconftest(
+        """
+        from suitescope.collector.instrument.effects import Effects
 
-    def broken(*args: object) -> None:
-        raise RuntimeError("instrument bug")
+        def broken(*args):
+            raise RuntimeError("instrument bug")
 
-    monkeypatch.setattr(Effects, "add_query", broken)
+        Effects.add_query = broken
+        """
+    )
     pytester.makepyfile(test_db=DB_SUITE)
-    result = pytester.runpytest("--suitescope", "-p", "no:randomly")
+    result = pytester.runpytest_subprocess("--suitescope", "-p", "no:randomly")
     result.assert_outcomes(passed=7)
     lines = [line for line in result.outlines if line.startswith("suitescope:")]
     assert lines == [

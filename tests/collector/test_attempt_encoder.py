@@ -1,0 +1,158 @@
+"""The attempt encoder writes each test record without building it as a dict: hold its lines to the schema.
+
+The reference here is the record as the schema describes it (records.TestRecord, docs/schema.md), built in the
+test from the same attempt; the encoder's line must decode to exactly that, with the keys in schema order, and
+its facts must be what `facts` derives from the decoded record (what a reader of the file would count).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from suitescope.collector.attempt import NO_EFFECTS, Attempt, AttemptEncoder, utc_iso
+from suitescope.collector.fingerprint import truncate
+from suitescope.collector.guard import Guard
+from suitescope.collector.instrument.manager import Instruments
+from suitescope.collector.instrument.options import instrument_options
+from suitescope.schema import records
+from suitescope.schema.codec import SCHEMA_VERSION, from_json
+from suitescope.schema.summary import facts
+
+RUN_ID = "01a24fea-881a-7bb6-9f54-198642639e0c"
+text = st.text(max_size=40)  # any Unicode but lone surrogates: quotes, backslashes, control characters, emoji
+maybe_text = st.none() | text
+millis = st.none() | st.floats(min_value=0, max_value=1e7, allow_nan=False).map(lambda v: round(v, 3))
+failures = st.none() | st.fixed_dictionaries({"type": text, "message": text, "fingerprint": text})
+calls = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["connect", "http"]),
+        "scheme": text,
+        "host": maybe_text,
+        "port": st.none() | st.integers(0, 65535),
+        "url": maybe_text,
+        "loopback": st.booleans(),
+        "phase": st.sampled_from(["setup", "call", "teardown"]),
+        "count": st.integers(1, 9),
+    }
+)
+db = st.fixed_dictionaries(
+    {
+        "count": st.integers(0, 999),
+        "duration_ms": st.floats(0, 1e5, allow_nan=False),
+        "phases": st.fixed_dictionaries({"setup": st.integers(0, 9), "call": st.integers(0, 9)}),
+        "n_plus_one": st.lists(st.fixed_dictionaries({"fingerprint": text, "sql": text, "count": st.integers()})),
+        "shapes_dropped": st.integers(0, 9),
+    }
+)
+effects = st.just(NO_EFFECTS) | st.fixed_dictionaries(
+    {
+        "db": st.none() | db,
+        "db_queries": st.none() | st.just([]),
+        "network": st.none() | st.lists(calls, max_size=3),
+        "net_urls": st.none() | st.lists(text, max_size=3),
+        "memory": st.none() | st.fixed_dictionaries({"rss_start_kb": st.integers(0), "growth_kb": st.integers()}),
+        "cpu": st.none() | st.fixed_dictionaries({"user_ms": st.floats(0, 1e6), "system_ms": st.floats(0, 1e6)}),
+    }
+).map(lambda drawn: {key: drawn[key] for key in NO_EFFECTS})  # in the order Instruments.end gives them
+identities = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": text,
+        "class": maybe_text,
+        "module": maybe_text,
+        "file": text,
+        "line": st.none() | st.integers(1, 10**6),
+        "params": st.none() | st.dictionaries(text, text, max_size=3),
+        "markers": st.lists(text, max_size=3),
+        "worker": maybe_text,
+    },
+)
+
+
+@st.composite
+def attempts(draw: st.DrawFn) -> Attempt:
+    attempt = Attempt(
+        draw(text),
+        draw(st.none() | st.floats(1e9, 4e9)),
+        draw(maybe_text),
+        draw(st.integers(1, 5)),
+    )
+    attempt.identity = draw(identities)
+    attempt.status = draw(st.sampled_from(records.STATUSES))
+    attempt.when = draw(st.none() | st.sampled_from(["setup", "call", "teardown", "collect", "subtest"]))
+    attempt.failure = draw(failures)
+    attempt.reason = draw(st.none() | st.text(max_size=1200))
+    attempt.final = draw(st.booleans())
+    attempt.stop = draw(st.none() | st.floats(1e9, 4e9))
+    attempt.phases = {"setup_ms": draw(millis), "call_ms": draw(millis), "teardown_ms": draw(millis)}
+    attempt.assertions = {"passed": draw(st.none() | st.integers(0, 10**6)), "failed": draw(st.integers(0, 99))}
+    attempt.effects = draw(effects)
+    return attempt
+
+
+def expected_record(attempt: Attempt) -> dict[str, Any]:
+    """The record of an attempt, field by field as docs/schema.md defines it."""
+    ident, phases = attempt.identity, attempt.phases
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "test",
+        "run_id": RUN_ID,
+        "id": attempt.nodeid,
+        "name": ident.get("name") or attempt.nodeid.rpartition("::")[2],
+        "class": ident.get("class"),
+        "module": ident.get("module"),
+        "file": ident.get("file") or attempt.nodeid.partition("::")[0],
+        "line": ident.get("line"),
+        "params": ident.get("params"),
+        "status": attempt.status,
+        "when": attempt.when,
+        "start_time": utc_iso(attempt.start) if attempt.start else None,
+        "end_time": utc_iso(attempt.stop) if attempt.stop else None,
+        "duration_ms": round(sum(v or 0.0 for v in phases.values()), 3),
+        "phases": dict(phases),
+        "worker": ident.get("worker", attempt.worker),
+        "attempt": attempt.attempt,
+        "final": attempt.final,
+        "assertions": dict(attempt.assertions),
+        "failure": attempt.failure,
+        "reason": truncate(attempt.reason) if attempt.reason else None,
+        "markers": ident.get("markers", []),
+        **attempt.effects,
+    }
+
+
+@settings(max_examples=300)
+@given(attempts())
+def test_line_decodes_to_the_schema_record_and_its_facts(attempt: Attempt) -> None:
+    line, fact = AttemptEncoder(RUN_ID)(attempt)
+    assert "\n" not in line  # one record, one line: a newline in a name or message is escaped
+    record = json.loads(line)
+    assert list(record) == list(records.TestRecord.__annotations__)  # every key, in the schema's order
+    assert record == expected_record(attempt)
+    assert fact == facts(record)
+    assert from_json(line) == record  # the codec that reads files takes it
+
+
+def test_a_plain_passed_test_is_the_compact_json_of_its_record() -> None:
+    attempt = Attempt('tests/test_a.py::test_é["x"]', 1_800_000_000.25, None, 1)
+    attempt.identity = {"name": 'test_é["x"]', "module": "tests.test_a", "file": "tests/test_a.py", "line": 3}
+    attempt.phases = {"setup_ms": 0.1, "call_ms": 2.0, "teardown_ms": 0.05}
+    attempt.stop = 1_800_000_000.5
+    line, _ = AttemptEncoder(RUN_ID)(attempt)
+    expected = expected_record(attempt)
+    assert line == json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
+    assert '"name":"test_é[\\"x\\"]"' in line
+
+
+def test_the_instruments_give_their_fields_in_the_schema_order() -> None:
+    """The encoder writes the instruments' fields as one JSON object's inside: in the order they come."""
+    instruments = Instruments(Guard(), instrument_options("all", "5", "rss", False, False))
+    try:
+        instruments.begin()
+        assert list(instruments.end()) == list(NO_EFFECTS) == list(records.TestRecord.__annotations__)[-6:]
+    finally:
+        instruments.close()
