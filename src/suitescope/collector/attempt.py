@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from suitescope.collector.fingerprint import describe_text, truncate
 from suitescope.schema.codec import SCHEMA_VERSION, encode
@@ -71,6 +71,12 @@ INTERRUPTED = describe_text("Interrupted", "the run stopped during this test", "
 PHASE_KEYS = {"setup": "setup_ms", "call": "call_ms", "teardown": "teardown_ms"}
 
 
+class LazyEffects(Protocol):
+    """The instruments' readings of an attempt, made into its record fields only when it is encoded."""
+
+    def fields(self) -> dict[str, Any]: ...
+
+
 class Attempt:
     """One attempt of one test while its phase reports arrive (slots: thousands are made per run)."""
 
@@ -105,7 +111,7 @@ class Attempt:
         self.stop: float | None = None
         self.phases: dict[str, float | None] = {"setup_ms": None, "call_ms": None, "teardown_ms": None}
         self.assertions: dict[str, int | None] = {"passed": None, "failed": 0}
-        self.effects: dict[str, Any] = NO_EFFECTS
+        self.effects: dict[str, Any] | LazyEffects = NO_EFFECTS
 
     def fail(self, status: Status, when: Phase, failure: Failure | None) -> None:
         """The first failure of an attempt decides its status; later ones do not overwrite it."""
@@ -135,7 +141,7 @@ class AttemptEncoder:
         module, cls = ident.get("module"), ident.get("class")
         passed, failed = attempt.assertions["passed"], attempt.assertions["failed"]
         failure, status, when, final = attempt.failure, attempt.status, attempt.when, attempt.final
-        effects = attempt.effects
+        effects = attempt.effects if isinstance(attempt.effects, dict) else attempt.effects.fields()
         params, markers = ident.get("params"), ident.get("markers")
         line = "".join(
             (

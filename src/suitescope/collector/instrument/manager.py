@@ -17,7 +17,7 @@ from suitescope.collector.attempt import NO_EFFECTS
 from suitescope.collector.guard import Guard
 from suitescope.collector.instrument.base import Instrument
 from suitescope.collector.instrument.effects import TRACKER, Effects
-from suitescope.collector.instrument.memory import ProcessMemory
+from suitescope.collector.instrument.memory import ProcessMemory, Reading
 from suitescope.collector.instrument.options import InstrumentOptions
 
 
@@ -38,6 +38,22 @@ CATALOGUE = (
     Entry("db", "psycopg", "psycopg", "PsycopgQueries"),
     Entry("net", None, "network", "NetworkCalls"),  # sockets: every client, imported now or later
 )
+
+
+class Readings:
+    """What the instruments saw of one attempt, kept as it ended. `fields()` makes its record fields when the
+    attempt is encoded: counting queries by shape, finding N+1s and working out memory peaks then runs in the
+    recorder's batch with the other records' work, not between two tests of the user's."""
+
+    __slots__ = ("effects", "instruments", "memory")
+
+    def __init__(self, instruments: Instruments, effects: Effects, memory: Reading | None) -> None:
+        self.instruments = instruments
+        self.effects = effects
+        self.memory = memory
+
+    def fields(self) -> dict[str, Any]:
+        return self.instruments.fields(self.effects, self.memory)
 
 
 class Instruments:
@@ -97,12 +113,16 @@ class Instruments:
         if effects is not None:
             effects.phase = name
 
-    def end(self) -> dict[str, Any]:
-        """The attempt is over: its record fields (`NO_EFFECTS` values for the groups not chosen)."""
+    def end(self) -> Readings | dict[str, Any]:
+        """The attempt is over: what was seen of it (`NO_EFFECTS` when nothing was)."""
         effects, TRACKER.current = TRACKER.current, None
         if effects is None:
             return NO_EFFECTS
-        memory, cpu = self.memory.end() if self.memory is not None else (None, None)
+        return Readings(self, effects, self.memory.end() if self.memory is not None else None)
+
+    def fields(self, effects: Effects, memory_reading: Reading | None) -> dict[str, Any]:
+        """An attempt's record fields (None for the groups not chosen), in the schema's order."""
+        memory, cpu = self.memory.measure(memory_reading) if self.memory is not None else (None, None)
         db = queries = calls = urls = None
         try:
             if self.db:

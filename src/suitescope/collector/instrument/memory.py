@@ -74,6 +74,10 @@ class Sample(NamedTuple):
     system: float
 
 
+# An attempt's readings at its end: start and end samples, and the traced peak and top sites (or Nones).
+Reading = tuple[Sample, Sample, tuple["float | None", "list[AllocationSite] | None"]]
+
+
 class ProcessMemory(Instrument):
     name = "memory"
     group = "mem"
@@ -170,17 +174,30 @@ class ProcessMemory(Instrument):
         except Exception as exc:
             self.fail(exc)
 
-    def end(self) -> tuple[TestMemory | None, TestCpu | None]:
+    def end(self) -> Reading | None:
+        """The attempt's readings as they are now; `measure` turns them into record fields when they are
+        encoded (with the other records' work), except the traced allocations, which must be taken now."""
         start, self.start = self.start, None
         if not self.on or start is None:
+            return None
+        try:
+            return start, self.sample(), self.traced() if self.mode == "tracemalloc" else (None, None)
+        except Exception as exc:
+            self.fail(exc)
+            return None
+
+    def measure(self, reading: Reading | None) -> tuple[TestMemory | None, TestCpu | None]:
+        if reading is None:
             return None, None
         try:
-            return self.measure(start, self.sample())
+            return self.fields(*reading)
         except Exception as exc:
             self.fail(exc)
             return None, None
 
-    def measure(self, start: Sample, end: Sample) -> tuple[TestMemory, TestCpu]:
+    def fields(
+        self, start: Sample, end: Sample, traced: tuple[float | None, list[AllocationSite] | None]
+    ) -> tuple[TestMemory, TestCpu]:
         known = [kb for kb in (start.rss, end.rss) if kb is not None]
         peak: int | None = max(known) if known else None
         exact = False
@@ -189,7 +206,7 @@ class ProcessMemory(Instrument):
             peak, exact = max(end.maxrss, *known), True
         if peak is not None:
             self.peak_kb = max(self.peak_kb, peak)
-        traced_peak, top = self.traced() if self.mode == "tracemalloc" else (None, None)
+        traced_peak, top = traced
         memory: TestMemory = {
             "rss_start_kb": start.rss,
             "rss_end_kb": end.rss,
