@@ -29,13 +29,13 @@ def test_git_commit_branch_and_dirty_in_one_subprocess(tmp_path: Path, monkeypat
     git(tmp_path, "add", "a.txt")
     git(tmp_path, "commit", "-qm", "first")
     calls: list[Any] = []
-    real_run = subprocess.run
+    real_run = subprocess.Popen
 
     def counting_run(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
         return real_run(*args, **kwargs)
 
-    monkeypatch.setattr(env_module.subprocess, "run", counting_run)
+    monkeypatch.setattr(env_module.subprocess, "Popen", counting_run)
     clean = read_git(tmp_path)
     assert clean is not None
     assert clean["branch"] == "trunk" and clean["dirty"] is False and len(clean["commit"] or "") == 40
@@ -54,8 +54,8 @@ def test_parse_detached_and_initial() -> None:
 
 
 def test_ci_branch_wins_over_a_detached_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(env_module, "read_git", lambda root: {"commit": "c" * 40, "branch": None, "dirty": False})
-    env = environment(PYTEST, tmp_path, {"GITHUB_ACTIONS": "true", "GITHUB_REF_NAME": "release"})  # type: ignore[arg-type]
+    git: Any = {"commit": "c" * 40, "branch": None, "dirty": False}
+    env = environment(PYTEST, git, {"GITHUB_ACTIONS": "true", "GITHUB_REF_NAME": "release"})
     assert env["git"] is not None and env["git"]["branch"] == "release"
     assert env["ci"] is not None and env["ci"]["provider"] == "github-actions"
     assert len(env["host"]) == 16

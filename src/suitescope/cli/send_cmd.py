@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from suitescope.collector.privacy import PrivacyPolicy, Redactor, user_key
-from suitescope.collector.sending import ANONYMITIES, payload_of
+from suitescope.collector.send_settings import ANONYMITIES
+from suitescope.collector.sending import payload_of
 from suitescope.sinks.http import post_run
 from suitescope.sinks.spool import Spool, default_spool_dir
 

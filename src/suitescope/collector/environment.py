@@ -1,8 +1,9 @@
 """Environment tags of a run: Python, framework, OS, arch, CI, git and the project's name.
 
-Read once per run, in the process that writes the run record. Git costs at most one subprocess (`git status
---porcelain=v2 --branch` names the commit, the branch and whether the tree is dirty in one call) with a short
-timeout, so a slow or missing git never delays the suite by more than that.
+Read once per run, in the process that writes the run record. Git costs one subprocess (`git status
+--porcelain=v2 --branch` names the commit, the branch and whether the tree is dirty in one call), started when
+the run starts and read when its record is written (`GitStatus`): it runs beside the tests, on another core,
+and a slow or missing git costs at most a short timeout at the end.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from suitescope.schema.records import Environment, Framework, GitInfo
 GIT_TIMEOUT_S = 2.0
 
 
-def environment(framework: Framework, root: Path, env: Mapping[str, str] | None = None) -> Environment:
+def environment(framework: Framework, git: GitInfo | None, env: Mapping[str, str] | None = None) -> Environment:
     """Everything the run record says about where it ran."""
     env = os.environ if env is None else env
     ci = detect_ci(env)
-    git = read_git(root)
     if git is not None and ci is not None:
         # CI checkouts are often a detached HEAD: the CI's own branch name is the better one.
         git["branch"] = ci["branch"] or git["branch"]
@@ -41,22 +41,40 @@ def environment(framework: Framework, root: Path, env: Mapping[str, str] | None 
     }
 
 
+class GitStatus:
+    """`git status` of the work tree at `root`, running from now until `result()` is asked for."""
+
+    def __init__(self, root: Path) -> None:
+        self.proc: subprocess.Popen[str] | None
+        try:
+            self.proc = subprocess.Popen(
+                ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+                cwd=root,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+        except OSError:  # no git
+            self.proc = None
+
+    def result(self) -> GitInfo | None:
+        """Commit, branch and dirtiness, or None outside git (or without git, or when it took too long)."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        try:
+            out, _ = proc.communicate(timeout=GIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return None
+        return parse_git_status(out) if proc.returncode == 0 else None
+
+
 def read_git(root: Path) -> GitInfo | None:
-    """Commit, branch and dirtiness of the work tree at `root`, or None outside git (or without git)."""
-    try:
-        proc = subprocess.run(
-            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if proc.returncode != 0:
-        return None
-    return parse_git_status(proc.stdout)
+    """Commit, branch and dirtiness of the work tree at `root`, now."""
+    return GitStatus(root).result()
 
 
 def parse_git_status(text: str) -> GitInfo:

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 
 from suitescope.collector.attempt import Attempt, AttemptEncoder
-from suitescope.collector.environment import environment, project_from_pyproject
+from suitescope.collector.environment import project_from_pyproject
 from suitescope.collector.guard import Guard
 from suitescope.collector.pytest_assembler import Assembler
 from suitescope.collector.pytest_coverage import COV_DIR, coverage_dir, merge_map, run_coverage, stop_coverage
 from suitescope.collector.pytest_observer import Observer
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo, own_usage
 from suitescope.collector.run_options import option_names, split_project
-from suitescope.collector.sending import RunSender, SendSettings, token_in_config
+from suitescope.collector.send_settings import SendSettings, token_in_config
 from suitescope.schema.ids import new_run_id
 from suitescope.schema.records import Configuration, Framework, RunState
 
@@ -46,7 +46,7 @@ class Controller:
     def __init__(self, config: pytest.Config, guard: Guard, consent: str, observer: Observer, send: Any) -> None:
         self.config = config
         self.send: SendSettings = send
-        self.sender: RunSender | None = None
+        self.sender: Any = None  # a sending.RunSender while the run is being sent
         self.guard = guard
         self.consent = consent
         self.expected: int | None = None
@@ -94,7 +94,7 @@ class Controller:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         with self.guard("environment"):
-            self.recorder.start(environment(PYTEST, self.config.rootpath))
+            self.recorder.start(PYTEST, self.config.rootpath)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -166,6 +166,8 @@ class Controller:
             )
         if self.send.active and self.guard.active("sink"):
             with self.guard("sender"):
+                from suitescope.collector.sending import RunSender  # its HTTP client only for a run that sends
+
                 self.sender = RunSender(self.send, self.recorder.sink.path, self.config.rootpath)
                 self.sender.start()  # sends while pytest prints its summary; waited for at its end
 

@@ -165,7 +165,7 @@ def checked_send_settings(config: pytest.Config) -> Any:
     """Whether and how to send the run; a usage error names a bad value."""
     if hasattr(config, "workerinput"):
         return None  # only the process that writes the run sends it
-    from suitescope.collector.sending import send_settings
+    from suitescope.collector.send_settings import send_settings
 
     named = bool(config.getoption("suitescope_project")) or bool(config.getini("suitescope_project_from_pyproject"))
     try:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from suitescope import __version__
 from suitescope.collector.attempt import Attempt, AttemptEncoder, utc_iso
+from suitescope.collector.environment import GitStatus, environment
 from suitescope.collector.guard import Guard
-from suitescope.collector.instrument.memory import own_peak_kb
+from suitescope.collector.process_peak import own_peak_kb
 from suitescope.schema.codec import SCHEMA_VERSION
 from suitescope.schema.records import (
     Configuration,
@@ -24,12 +25,16 @@ from suitescope.schema.records import (
     Coverage,
     Cpu,
     Environment,
+    Framework,
     Memory,
     RunRecord,
     RunState,
 )
 from suitescope.schema.summary import Facts, Tally
 from suitescope.sinks.ndjson import NdjsonSink
+
+ENCODE_ATTEMPTS = 64
+ENCODE_EVERY_S = 1.0
 
 
 @dataclass
@@ -91,20 +96,42 @@ class Recorder:
         self.started = time.time()
         self._t0 = time.perf_counter()
         self.environment: Environment | None = None
+        self.git: GitStatus | None = None
         self.run: RunRecord | None = None
+        self.waiting: list[Attempt] = []  # finished attempts not encoded yet
+        self.encode_at = 0.0  # monotonic time: the first attempt is encoded at once
 
     @property
     def run_id(self) -> str:
         return self.info.run_id
 
-    def start(self, environment: Environment) -> None:
-        self.environment = environment
+    def start(self, framework: Framework, root: Path) -> None:
+        """The run starts: where it runs (its git status is read beside the tests, and waited for at the end)."""
+        self.git = GitStatus(root)
+        self.environment = environment(framework, None)
         with self.guard("sink"):
             self.sink.open()
 
     def add_attempt(self, attempt: Attempt) -> None:
-        """A finished attempt of a test of this process."""
-        self.add_encoded(*self.encode(attempt))
+        """A finished attempt of a test of this process: encoded with the next few, at most a second later."""
+        self.waiting.append(attempt)
+        if len(self.waiting) >= ENCODE_ATTEMPTS or time.monotonic() >= self.encode_at:
+            self.encode_waiting()
+
+    def encode_waiting(self) -> None:
+        """Encode, count and write the waiting attempts. Encoding is the largest part of what a record costs, and
+        in one loop, with its code and data warm in the CPU's caches, it takes about half the time it takes
+        between two tests (see `pytest_controller.Controller.assemble`). Nothing waits before the first record
+        is written: a run in progress shows at once."""
+        waiting, self.waiting = self.waiting, []
+        if not self.guard.active("recorder"):
+            return
+        try:
+            for attempt in waiting:
+                self.add_encoded(*self.encode(attempt))
+        except Exception as exc:
+            self.guard.fail("recorder", exc)
+        self.encode_at = time.monotonic() + ENCODE_EVERY_S if self.sink.written else 0.0
 
     def add_encoded(self, line: str, fact: Facts) -> None:
         """A test record as its line and facts, encoded here or by a worker process: counted and written."""
@@ -119,6 +146,7 @@ class Recorder:
         """Write the run record and close the file; returns the record (None if it was written already)."""
         if self.run is not None:
             return None
+        self.encode_waiting()
         self.run = self.run_record(end)
         if self.guard.active("sink"):
             try:
@@ -127,6 +155,11 @@ class Recorder:
             except Exception as exc:
                 self.guard.fail("sink", exc)
         return self.run
+
+    def environment_with_git(self) -> Environment:
+        assert self.environment is not None
+        git, self.git = self.git, None
+        return self.environment if git is None else environment(self.environment["framework"], git.result())
 
     def run_record(self, end: RunEnd) -> RunRecord:
         tally, info = self.tally, self.info
@@ -180,7 +213,7 @@ class Recorder:
                 "external_network_tests": (tally.external_network_tests or 0) if "net" in end.instruments else None,
             },
             "coverage": end.coverage,
-            "environment": self.environment,
+            "environment": self.environment_with_git(),
             "configuration": end.configuration,
             "collector": {"name": "suitescope", "version": __version__},
             "consent": info.consent,

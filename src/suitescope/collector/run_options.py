@@ -178,7 +178,7 @@ def run_settings(values: argparse.Namespace | Any, root: Path, consent: str) -> 
     """Checked settings; raises ValueError naming a bad value (the runner prints it as a usage error)."""
     from suitescope.collector.environment import project_from_pyproject
     from suitescope.collector.instrument.options import instrument_options
-    from suitescope.collector.sending import send_settings
+    from suitescope.collector.send_settings import send_settings
 
     directory = values.suitescope_dir or os.environ.get("SUITESCOPE_DIR") or DEFAULT_DIR
     check_coverage_installed(getattr(values, "suitescope_cov", None))

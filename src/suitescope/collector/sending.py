@@ -1,100 +1,22 @@
-"""Consent to send, and the sending of a finished run: in a background thread, within a deadline, spooled
-when it cannot be sent, and said in one summary line.
+"""The sending of a finished run: in a background thread, within a deadline, spooled when it cannot be sent,
+and said in one summary line. Imported only by a run that sends (`send_settings` says whether it does).
 
-Nothing leaves the machine unless recording is on *and* a server URL (`--suitescope-url`, ini
-`suitescope_url`, `SUITESCOPE_URL`) *and* a token (`SUITESCOPE_TOKEN`, only from the environment) are given;
-`DO_NOT_TRACK=1` or `SUITESCOPE_SEND=0` stop it whatever else says. Only the process that writes the run sends
-it (xdist workers and Django's parallel workers hand their records to it and never send anything).
+Only the process that writes the run sends it (xdist workers and Django's parallel workers hand their records
+to it and never send anything).
 """
 
 from __future__ import annotations
 
 import gzip
-import os
-import re
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from suitescope.collector.privacy import Anonymity, PrivacyPolicy, Redactor, user_key
+from suitescope.collector.privacy import PrivacyPolicy, Redactor, user_key
+from suitescope.collector.send_settings import SendSettings
 from suitescope.schema.codec import dumps, read_ndjson
 from suitescope.sinks.http import Delivery, post_run
-from suitescope.sinks.spool import Spool, default_spool_dir
-
-DEADLINE_S = 3.0
-ANONYMITIES: tuple[Anonymity, ...] = ("named", "anonymous", "keep-vendor")
-TOKEN_LIKE = re.compile(r"(?i)suitescope_token\s*[=:]|\bsst_[A-Za-z0-9_-]{20,}")
-
-
-@dataclass(frozen=True)
-class SendSettings:
-    url: str | None
-    token: str | None
-    anonymity: Anonymity
-    dry_run: bool = False
-    off_by: str | None = None  # "DO_NOT_TRACK=1" or "SUITESCOPE_SEND=0" when one of them stops sending
-    redact: tuple[str, ...] = ()
-    deadline_s: float = DEADLINE_S
-    spool_dir: Path = field(default_factory=default_spool_dir)
-
-    @property
-    def sending(self) -> bool:
-        return bool(self.url and self.token and not self.off_by and not self.dry_run)
-
-    @property
-    def active(self) -> bool:
-        """Something to do at the end of the run: send, or write the dry run's payload."""
-        return self.sending or self.dry_run
-
-
-def send_settings(
-    url: str | None,
-    named: bool,
-    anonymity: str | None = None,
-    dry_run: bool = False,
-    redact: tuple[str, ...] = (),
-    deadline: str | float = DEADLINE_S,
-    environ: Any = os.environ,
-) -> SendSettings:
-    """From options already read (url: option, then ini, then SUITESCOPE_URL): ValueError names a bad value."""
-    url = url or environ.get("SUITESCOPE_URL") or None
-    if url is not None and not re.match(r"(?i)^https?://[^/\s]+", url):
-        raise ValueError(f"--suitescope-url {url!r} is not an http(s) URL")
-    if anonymity is not None and anonymity not in ANONYMITIES:
-        raise ValueError(f"--suitescope-anonymity {anonymity!r}: use one of {', '.join(ANONYMITIES)}")
-    for pattern in redact:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"suitescope_redact pattern {pattern!r} is not a regular expression: {exc}") from None
-    off_by = None
-    if environ.get("DO_NOT_TRACK", "").strip() not in ("", "0"):
-        off_by = "DO_NOT_TRACK=1"
-    elif environ.get("SUITESCOPE_SEND", "").strip().lower() in ("0", "false", "no", "off"):
-        off_by = "SUITESCOPE_SEND=0"
-    try:
-        deadline_s = float(deadline)
-    except ValueError:
-        raise ValueError(f"suitescope_send_deadline {deadline!r} is not a number of seconds") from None
-    if not 0 < deadline_s <= 60:
-        raise ValueError(f"suitescope_send_deadline {deadline_s} is out of range: 0 to 60 seconds")
-    chosen: Anonymity = anonymity or ("named" if named else "anonymous")
-    return SendSettings(url, environ.get("SUITESCOPE_TOKEN") or None, chosen, dry_run, off_by, redact, deadline_s)
-
-
-def token_in_config(path: Path | None) -> str | None:
-    """A summary line when a token seems to sit in a config file (committed ones are read by everyone)."""
-    if path is None:
-        return None
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return None
-    if TOKEN_LIKE.search(text):
-        return f"suitescope: {path.name} seems to hold a token: tokens belong in SUITESCOPE_TOKEN, not in files"
-    return None
+from suitescope.sinks.spool import Spool
 
 
 def payload_of(path: Path, policy: PrivacyPolicy) -> tuple[str, bytes, int]:

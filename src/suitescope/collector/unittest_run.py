@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from suitescope.collector.environment import environment
 from suitescope.collector.guard import Guard
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo
 from suitescope.collector.run_options import RunSettings, option_names
@@ -76,6 +74,8 @@ class UnittestRun:
         if not sources:
             return None
         try:
+            import tempfile
+
             from suitescope.coverage.engine import CoverageEngine
 
             engine = CoverageEngine(sources, Path(tempfile.mkdtemp(prefix="suitescope-cov-")), "main")
@@ -113,7 +113,7 @@ class UnittestRun:
 
     def start(self) -> None:
         with self.guard("environment"):
-            self.recorder.start(environment(self.framework, self.root))
+            self.recorder.start(self.framework, self.root)
 
     def worker_done(self, usage: list[Any], problems: list[str]) -> None:
         """A Django worker finished a batch of tests: its latest usage, and what failed in it."""

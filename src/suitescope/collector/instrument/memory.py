@@ -18,51 +18,20 @@ Where `/proc` is missing (macOS, Windows) RSS falls back to `ru_maxrss` alone, o
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any, NamedTuple
 
 from suitescope.collector.instrument.base import Instrument
+from suitescope.collector.process_peak import MAXRSS_DIVISOR, own_peak_kb, resource, vmhwm_kb
 from suitescope.schema.records import AllocationSite, TestCpu, TestMemory
 
 MODES = ("rss", "peak", "tracemalloc")
 TOP_SITES = 5
 
-resource: Any
-try:
-    import resource
-except ImportError:  # Windows
-    resource = None
-
-# ru_maxrss is in kilobytes on Linux and in bytes on macOS.
-MAXRSS_DIVISOR = 1024 if sys.platform == "darwin" else 1
 # Per test, the thread that runs it: RUSAGE_SELF sums every thread of the process, which in an xdist worker
 # (execnet's I/O thread running beside the test) was measured at 100-250 us a call, against 4 us for this.
 # The high-water mark it gives is still the whole process's.
 WHO = getattr(resource, "RUSAGE_THREAD", None) if resource else None
 WHO = WHO if WHO is not None else (resource.RUSAGE_SELF if resource else None)
-
-
-def vmhwm_kb(fd: int) -> int | None:
-    """The process's own high-water mark (VmHWM of /proc/self/status, KiB), read from an open descriptor.
-
-    getrusage's ru_maxrss is not always this: Linux carries a process's peak across exec into the program it
-    runs, so a test process started by one that had peaked high (a test runner) starts with that peak, and
-    `clear_refs` does not reset it. VmHWM is this process's alone."""
-    text = os.pread(fd, 4096, 0)
-    at = text.find(b"VmHWM:")
-    return int(text[at + 6 : text.index(b"kB", at)]) if at >= 0 else None
-
-
-def own_peak_kb() -> int | None:
-    """This process's peak RSS in KiB: VmHWM on Linux, ru_maxrss elsewhere (None without either)."""
-    try:
-        fd = os.open("/proc/self/status", os.O_RDONLY)
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // MAXRSS_DIVISOR if resource else None
-    try:
-        return vmhwm_kb(fd)
-    finally:
-        os.close(fd)
 
 
 class Sample(NamedTuple):
