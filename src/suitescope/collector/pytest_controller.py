@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 from suitescope.collector.attempt import Attempt, AttemptEncoder
 from suitescope.collector.environment import project_from_pyproject
 from suitescope.collector.guard import Guard
-from suitescope.collector.pytest_assembler import Assembler
+from suitescope.collector.pytest_assembler import Assembler, WaitingReports
 from suitescope.collector.pytest_coverage import COV_DIR, coverage_dir, merge_map, run_coverage, stop_coverage
 from suitescope.collector.pytest_observer import Observer
 from suitescope.collector.recorder import ProcessUsage, Recorder, RunEnd, RunInfo, own_usage
@@ -33,8 +32,6 @@ WORKER_USAGE = "suitescope_usage"
 WORKER_PROBLEMS = "suitescope_problems"
 WORKER_RECORDS = "suitescope_records"
 RECORDS_ATTR = "_suitescope_records"
-ASSEMBLE_REPORTS = 192  # 64 tests of 3 phases
-ASSEMBLE_EVERY_S = 1.0
 PYTEST: Framework = {"name": "pytest", "version": pytest.__version__}
 
 
@@ -77,8 +74,7 @@ class Controller:
         )
         self.observer = observer
         self.assembler = Assembler(self.recorder.add_attempt, observer.identity, subtests_of(config))
-        self.waiting: list[tuple[pytest.TestReport, dict[str, Any]]] = []  # reports not assembled yet
-        self.assemble_at = 0.0  # monotonic time: the first report is assembled at once
+        self.waiting = WaitingReports(self.assembler, guard, lambda: self.recorder.sink.written > 0)
 
     @property
     def run_id(self) -> str:
@@ -116,23 +112,7 @@ class Controller:
             self.add_from_worker(records)
         elif self.guard.active("assembler") and ("worker_id" not in report.__dict__ or str(report.when) == "???"):
             # Tests of this process, and xdist's report of a test whose worker died (made here, not there).
-            self.waiting.append((report, self.observer.take(report)))
-            if len(self.waiting) >= ASSEMBLE_REPORTS or time.monotonic() >= self.assemble_at:
-                self.assemble()
-
-    def assemble(self) -> None:
-        """Turn the waiting reports into records. They wait because the same work done in one loop, its code
-        and data warm in the CPU's caches, took 21 us a test against 36 us spread between the tests (measured
-        inside a 5,000-test run), and pytest's terminal reporter keeps every report anyway: holding them a
-        little longer costs no memory. A report waits at most a second, as the sink's lines do, and none waits
-        before the first record is on disk: a run in progress shows at once."""
-        waiting, self.waiting = self.waiting, []
-        try:
-            for report, extras in waiting:
-                self.assembler.on_test_report(report, extras)
-        except Exception as exc:
-            self.guard.fail("assembler", exc)
-        self.assemble_at = time.monotonic() + ASSEMBLE_EVERY_S if self.recorder.sink.written else 0.0
+            self.waiting.add(report, self.observer.take(report))
 
     def add_from_worker(self, records: list[tuple[str, str]]) -> None:
         """Records an xdist worker encoded: each line with its tally facts as a JSON array."""
@@ -150,7 +130,7 @@ class Controller:
 
     def finish(self, exit_status: int | None, state: RunState) -> None:
         if self.guard.active("assembler"):
-            self.assemble()
+            self.waiting.assemble()
         with self.guard("assembler"):
             self.assembler.interrupt()
         with self.guard("recorder"):
@@ -226,42 +206,30 @@ class WorkerReporter:
         self.observer = observer
         self.encode = AttemptEncoder(run_id)
         self.assembler = Assembler(self.attach, observer.identity, subtests_of(config))
-        self.waiting: list[tuple[pytest.TestReport, dict[str, Any]]] = []
-        self.assemble_at = 0.0  # the first record goes at once
-        self.records: list[tuple[str, str]] = []  # (line, facts) encoded by the batch being assembled
+        self.records: list[tuple[str, str]] = []  # (line, facts) encoded, not sent yet
+        self.sent = False  # until a record has gone to the controller, no report waits
+        self.waiting = WaitingReports(self.assembler, guard, lambda: self.sent or bool(self.records))
 
     @pytest.hookimpl(tryfirst=True)  # before xdist's own hook serialises the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.guard.active("assembler"):
-            self.waiting.append((report, self.observer.take(report)))
-            if len(self.waiting) >= ASSEMBLE_REPORTS or time.monotonic() >= self.assemble_at:
-                records = self.assemble()
-                if records:
-                    report.__dict__[RECORDS_ATTR] = records
-
-    def assemble(self) -> list[tuple[str, str]]:
-        """The records of the waiting reports: encoded here, in parallel with the other workers, with the
-        few facts the controller's tally needs as a JSON array (two strings cross to the controller in a
-        third of the time execnet takes for a string and a tuple of twelve values)."""
-        waiting, self.waiting = self.waiting, []
-        try:
-            for report, extras in waiting:
-                self.assembler.on_test_report(report, extras)
-        except Exception as exc:
-            self.guard.fail("assembler", exc)
-        records, self.records = self.records, []
-        if records:
-            self.assemble_at = time.monotonic() + ASSEMBLE_EVERY_S
-        return records
+            self.waiting.add(report, self.observer.take(report))
+            if self.records:
+                report.__dict__[RECORDS_ATTR], self.records = self.records, []
+                self.sent = True
 
     def attach(self, attempt: Attempt) -> None:
+        """Encoded here, in parallel with the other workers, with the few facts the controller's tally needs
+        as a JSON array (two strings cross to the controller in a third of the time execnet takes for a
+        string and a tuple of twelve values)."""
         line, fact = self.encode(attempt)
         self.records.append((line, encode(fact)))
 
     def pytest_sessionfinish(self) -> None:
         output: dict[str, Any] = self.config.workeroutput  # type: ignore[attr-defined]
         if self.guard.active("assembler"):
-            output[WORKER_RECORDS] = self.assemble()
+            self.waiting.assemble()
+            output[WORKER_RECORDS], self.records = self.records, []
         stop_coverage(self.config, self.guard)
         instruments = self.observer.instruments
         usage = own_usage(self.observer.worker or "worker", instruments.process_peak_kb() if instruments else None)
