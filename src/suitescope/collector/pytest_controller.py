@@ -268,10 +268,23 @@ class XdistHooks:
 
 def plugin_versions(config: pytest.Config) -> dict[str, str]:
     """Installed pytest plugins by distribution name, with their versions."""
-    versions: dict[str, str] = {}
-    for _, dist in config.pluginmanager.list_plugin_distinfo():
-        versions[str(dist.project_name)] = str(dist.version)
+    versions = dict(name_and_version(dist) for _, dist in config.pluginmanager.list_plugin_distinfo())
     return dict(sorted(versions.items()))
+
+
+def name_and_version(dist: Any) -> tuple[str, str]:
+    """`Name` and `Version` from the head of a distribution's METADATA. `dist.metadata` runs the e-mail parser
+    over the whole file: 5 ms for a handful of plugins at the end of every run, against 0.3 ms for this."""
+    fields: dict[str, str] = {}
+    for line in (dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "").splitlines():
+        if not line:
+            break  # the end of the headers
+        key, _, value = line.partition(":")
+        if key in ("Name", "Version"):
+            fields.setdefault(key, value.strip())
+    if "Name" in fields and "Version" in fields:
+        return fields["Name"], fields["Version"]
+    return str(dist.project_name), str(dist.version)
 
 
 def subtests_of(config: pytest.Config) -> Callable[[pytest.TestReport], int]:

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from suitescope.collector.attempt import relative_file, safe_repr
 from suitescope.collector.fingerprint import describe
 from suitescope.collector.guard import Guard
-from suitescope.collector.instrument.manager import Instruments
 from suitescope.collector.instrument.options import InstrumentOptions
+
+if TYPE_CHECKING:
+    from suitescope.collector.instrument.manager import Instruments
 
 REPORT_ATTR = "_suitescope"
 NO_EXTRAS: dict[str, Any] = {}  # shared and never written to
@@ -43,7 +45,11 @@ class Observer:
         self.pending: dict[tuple[str, str], dict[str, Any]] = {}  # (nodeid, phase) -> what was seen
         self._markers: dict[str, list[str]] = {}
         self._containers: dict[str, dict[str, str | None]] = {}
-        self.instruments = Instruments(guard, options, self.real_root) if options.groups else None
+        self.instruments: Instruments | None = None
+        if options.groups:  # imported only then: a run without instruments never loads them
+            from suitescope.collector.instrument.manager import Instruments
+
+            self.instruments = Instruments(guard, options, self.real_root)
         # A teardown that raised nothing has nothing to tell either, unless instruments end there or asserts count.
         self.quiet_teardown = self.instruments is None and not self.pass_hook
         self.items: dict[str, pytest.Item] = {}  # the tests of this process by id, to name them (`identity`)
