@@ -74,3 +74,18 @@ def test_coverage_map_benchmark_runs(tmp_path: Path) -> None:
     data = json.loads(out.read_text())
     assert data["suitescope_merged_bytes"] > 0 and data["coverage_combined_bytes"] > 0
     assert len(data["wall"]["plain --cov"]) == len(data["wall"]["suitescope map"]) == 1
+
+
+@pytest.mark.slow
+def test_instruction_counts_come_from_callgrind(tmp_path: Path) -> None:
+    from tests.bench.instructions import instructions, render
+    from tests.bench.overhead import generate
+
+    tests = generate(tmp_path, 100)
+    count = instructions(tmp_path, "bare")
+    assert count > 100_000_000  # a Python process that starts pytest executes billions; callgrind counted them
+    small = {"plain": count - 100, "bare": count}
+    table = render(small, {"plain": count + 900, "bare": count + 1100}, (tests, 2 * tests), 1000)
+    # per test: plain (900 + 100) / 100 = 10, bare 1100 / 100 = 11; fixed: both count - 1100; at 1000 tests:
+    # plain count + 8900, bare count + 9900
+    assert table.splitlines()[4].split()[-3:] == ["0", "1", f"{(count + 9900) / (count + 8900):.3f}"]

@@ -10,6 +10,7 @@ import click
 
 BENCHMARKS = {
     "overhead": "tests/bench/overhead.py",
+    "instructions": "tests/bench/instructions.py",
     "queries": "tests/bench/queries.py",
     "connections": "tests/bench/connections.py",
     "runners": "tests/bench/runners.py",
@@ -37,6 +38,7 @@ def bench(name: str, args: tuple[str, ...], repo: Path) -> None:
 
     \b
     overhead     wall time and peak memory of plain pytest vs --suitescope, --junitxml and pytest-reportlog
+    instructions the same variants in instructions executed (valgrind's callgrind): steady on a busy machine
     queries      per-query cost of the db instrument: 100,000 SQLite queries via Django and SQLAlchemy
     connections  per-connection cost of the net instrument: 2,000 loopback HTTP requests
     runners      python -m unittest and manage.py test against suitescope's unittest and Django runners

@@ -1,0 +1,115 @@
+"""What recording costs in instructions: the whole pytest run of each variant under valgrind's callgrind.
+
+Wall time on a shared machine moves by several percent from one run of the same command to the next; the
+number of instructions a run executes does not (the same count to within 0.01% here, run after run, whatever
+else the machine does). It leaves out what instructions do not show (cache misses, time in the kernel), so it
+stands beside the timed runs of `overhead.py`, not instead of them. It covers everything in the process:
+start-up, imports, every hook, garbage collection, the end of the run. Each variant runs once first without
+valgrind, so that every bytecode cache is written, as in a user's installed copy. Only without xdist: the
+workers are other processes.
+
+    python tests/bench/instructions.py [--tests 100,500] [--at 5000]      # = suitescope bench instructions
+
+Two suite sizes split each variant's count into a fixed part and a part per test; with them the ratio for a
+suite of `--at` tests is worked out (5,000, the size `overhead.py` times, takes an hour under callgrind).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from a checkout
+
+from tests.bench.interleave import bench_env
+from tests.bench.overhead import VARIANTS, generate
+
+COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def pytest_command(variant: str, out: Path) -> list[str]:
+    args = [a.format(out=out) for a in VARIANTS[variant]]
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]
+
+
+def instructions(root: Path, variant: str) -> int:
+    """Instructions executed by one run of `variant` on the suite at `root`."""
+    with tempfile.TemporaryDirectory() as out:
+        command = pytest_command(variant, Path(out))
+        env = bench_env(PYTHONHASHSEED="0")  # the same dict layouts every run
+        subprocess.run(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+        done = subprocess.run(
+            valgrind,
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            capture_output=False,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    found = COLLECTED.search(done.stderr)
+    if found is None:
+        raise RuntimeError(f"callgrind gave no count for {variant}: {done.stderr[-500:]}")
+    return int(found.group(1))
+
+
+def measure(root: Path) -> dict[str, int]:
+    """Every variant's count, as many at a time as there are cores (callgrind runs one thread)."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip(VARIANTS, pool.map(lambda variant: instructions(root, variant), VARIANTS), strict=True))
+
+
+def render(small: dict[str, int], large: dict[str, int], sizes: tuple[int, int], at: int) -> str:
+    """Counts at both sizes, split into a fixed part (start-up, the end of the run) and a part per test (the
+    difference between the two sizes), and the ratio those give for a suite of `at` tests."""
+    (n_small, n_large), plain = sizes, "plain"
+    per_test = {v: (large[v] - small[v]) / (n_large - n_small) for v in large}
+    fixed = {v: small[v] - per_test[v] * n_small for v in large}
+    at_size = {v: fixed[v] + per_test[v] * at for v in large}
+    lines = [
+        f"instructions executed by the whole run, no xdist (valgrind --tool=callgrind), {n_small} and {n_large} tests",
+        "",
+        f"  {'variant':<11} {f'{n_small} tests':>15} {f'{n_large} tests':>15} {'ratio':>6} "
+        f"{'fixed, over plain':>18} {'per test, over plain':>21} {f'ratio at {at:,}':>14}",
+    ]
+    for v in large:
+        lines.append(
+            f"  {v:<11} {small[v]:>15,} {large[v]:>15,} {large[v] / large[plain]:>6.3f} "
+            f"{fixed[v] - fixed[plain]:>18,.0f} {per_test[v] - per_test[plain]:>21,.0f} "
+            f"{at_size[v] / at_size[plain]:>14.3f}"
+        )
+    lines.append(f"  (the last column: each variant's fixed part plus {at:,} times its part per test)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tests", default="100,500", help="two suite sizes, smaller first (default 100,500)")
+    parser.add_argument("--at", type=int, default=5000, help="suite size to work the ratio out for (default 5000)")
+    args = parser.parse_args(argv)
+    n_small, n_large = (int(n) for n in args.tests.split(","))
+    if shutil.which("valgrind") is None:
+        print("instructions: valgrind is not installed (Debian: apt install valgrind)", file=sys.stderr)
+        return 2
+    counts = []
+    for size in (n_small, n_large):
+        with tempfile.TemporaryDirectory(prefix="suitescope-bench-") as tmp:
+            root = Path(tmp)
+            print(f"{size} tests: {len(VARIANTS)} variants under callgrind...", file=sys.stderr)
+            counts.append((generate(root, size), measure(root)))
+    (n_small, small), (n_large, large) = counts
+    print(render(small, large, (n_small, n_large), args.at))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
