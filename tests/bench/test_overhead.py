@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -76,11 +78,21 @@ def test_coverage_map_benchmark_runs(tmp_path: Path) -> None:
     assert len(data["wall"]["plain --cov"]) == len(data["wall"]["suitescope map"]) == 1
 
 
+def ensure_valgrind() -> None:
+    """valgrind comes from Debian (it is on every machine this project's CI runs on); installed when missing,
+    and the test fails, never skips, when it cannot be had."""
+    if shutil.which("valgrind") is None:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, check=False)
+        subprocess.run(["apt-get", "install", "-y", "-q", "valgrind"], capture_output=True, check=False)
+    assert shutil.which("valgrind"), "valgrind is needed: apt-get install valgrind"
+
+
 @pytest.mark.slow
 def test_instruction_counts_come_from_callgrind(tmp_path: Path) -> None:
     from tests.bench.instructions import instructions, render
     from tests.bench.overhead import generate
 
+    ensure_valgrind()
     tests = generate(tmp_path, 100)
     count = instructions(tmp_path, "bare")
     assert count > 100_000_000  # a Python process that starts pytest executes billions; callgrind counted them
