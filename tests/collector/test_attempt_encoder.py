@@ -25,7 +25,7 @@ from suitescope.schema.summary import facts
 RUN_ID = "01a24fea-881a-7bb6-9f54-198642639e0c"
 text = st.text(max_size=40)  # any Unicode but lone surrogates: quotes, backslashes, control characters, emoji
 maybe_text = st.none() | text
-millis = st.none() | st.floats(min_value=0, max_value=1e7, allow_nan=False).map(lambda v: round(v, 3))
+millis = st.none() | st.floats(min_value=0, max_value=1e7, allow_nan=False)  # as measured: not rounded
 failures = st.none() | st.fixed_dictionaries({"type": text, "message": text, "fingerprint": text})
 calls = st.fixed_dictionaries(
     {
@@ -88,15 +88,17 @@ def attempts(draw: st.DrawFn) -> Attempt:
     attempt.reason = draw(st.none() | st.text(max_size=1200))
     attempt.final = draw(st.booleans())
     attempt.stop = draw(st.none() | st.floats(1e9, 4e9))
-    attempt.phases = {"setup_ms": draw(millis), "call_ms": draw(millis), "teardown_ms": draw(millis)}
-    attempt.assertions = {"passed": draw(st.none() | st.integers(0, 10**6)), "failed": draw(st.integers(0, 99))}
+    attempt.setup_ms, attempt.call_ms, attempt.teardown_ms = draw(millis), draw(millis), draw(millis)
+    attempt.passed_asserts = draw(st.none() | st.integers(0, 10**6))
+    attempt.failed_asserts = draw(st.integers(0, 99))
     attempt.effects = draw(effects)
     return attempt
 
 
 def expected_record(attempt: Attempt) -> dict[str, Any]:
     """The record of an attempt, field by field as docs/schema.md defines it."""
-    ident, phases = attempt.identity, attempt.phases
+    ident = attempt.identity
+    phases = {"setup_ms": attempt.setup_ms, "call_ms": attempt.call_ms, "teardown_ms": attempt.teardown_ms}
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "test",
@@ -113,11 +115,11 @@ def expected_record(attempt: Attempt) -> dict[str, Any]:
         "start_time": utc_iso(attempt.start) if attempt.start else None,
         "end_time": utc_iso(attempt.stop) if attempt.stop else None,
         "duration_ms": round(sum(v or 0.0 for v in phases.values()), 3),
-        "phases": dict(phases),
+        "phases": {key: None if ms is None else round(ms, 3) for key, ms in phases.items()},  # to the µs
         "worker": ident.get("worker", attempt.worker),
         "attempt": attempt.attempt,
         "final": attempt.final,
-        "assertions": dict(attempt.assertions),
+        "assertions": {"passed": attempt.passed_asserts, "failed": attempt.failed_asserts},
         "failure": attempt.failure,
         "reason": truncate(attempt.reason) if attempt.reason else None,
         "markers": ident.get("markers", []),
@@ -140,12 +142,24 @@ def test_line_decodes_to_the_schema_record_and_its_facts(attempt: Attempt) -> No
 def test_a_plain_passed_test_is_the_compact_json_of_its_record() -> None:
     attempt = Attempt('tests/test_a.py::test_é["x"]', 1_800_000_000.25, None, 1)
     attempt.identity = {"name": 'test_é["x"]', "module": "tests.test_a", "file": "tests/test_a.py", "line": 3}
-    attempt.phases = {"setup_ms": 0.1, "call_ms": 2.0, "teardown_ms": 0.05}
+    attempt.setup_ms, attempt.call_ms, attempt.teardown_ms = 0.125, 2.375, 0.0625  # the last one is rounded
     attempt.stop = 1_800_000_000.5
     line, _ = AttemptEncoder(RUN_ID)(attempt)
     expected = expected_record(attempt)
     assert line == json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
     assert '"name":"test_é[\\"x\\"]"' in line
+    assert '"duration_ms":2.562,"phases":{"setup_ms":0.125,"call_ms":2.375,"teardown_ms":0.062}' in line
+
+
+def test_milliseconds_are_written_to_the_microsecond_with_their_zeros() -> None:
+    """`%.3f` keeps trailing zeros: a reader gets the same number as from the shortest form."""
+    attempt = Attempt("tests/test_a.py::test_b", None, None, 1)
+    attempt.setup_ms, attempt.call_ms = 2.5, 1e-9
+    line, fact = AttemptEncoder(RUN_ID)(attempt)
+    assert '"duration_ms":2.500,"phases":{"setup_ms":2.500,"call_ms":0.000,"teardown_ms":null}' in line
+    record = json.loads(line)
+    assert record["phases"] == {"setup_ms": 2.5, "call_ms": 0.0, "teardown_ms": None}
+    assert fact[4] == record["duration_ms"] == 2.5
 
 
 def test_the_instruments_give_their_fields_in_the_schema_order() -> None:

@@ -13,15 +13,15 @@ what pytest itself reports, with one record per attempt instead of one line per 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 
-from suitescope.collector.attempt import INTERRUPTED, PARAM_LIMIT, PHASE_KEYS, Attempt
+from suitescope.collector.attempt import INTERRUPTED, PARAM_LIMIT, Attempt
 from suitescope.collector.fingerprint import describe_text, truncate
 from suitescope.collector.guard import Guard
-from suitescope.collector.pytest_observer import NO_EXTRAS, REPORT_ATTR
+from suitescope.collector.pytest_observer import NO_EXTRAS, REPORT_ATTR, Observer
 from suitescope.schema.records import Failure, Phase
 
 XPASS_STRICT = "[XPASS(strict)]"
@@ -50,43 +50,73 @@ class Assembler:
         self,
         emit: Callable[[Attempt], None],
         identify: Callable[[str], dict[str, Any]] = lambda nodeid: {},
-        failed_subtests: Callable[[pytest.TestReport], int] = lambda report: 0,
+        failed_subtests: Callable[[], Mapping[Any, int] | None] = lambda: None,
     ) -> None:
         """`identify` names a test of this process by its id (`Attempt.identity`; empty for a test it did not
-        run); `failed_subtests` says how many `subtests.test()` blocks of a test failed in this process."""
+        run); `failed_subtests` gives how many `subtests.test()` blocks of each test failed in this process, by
+        the report's `id` (None when nothing counts them)."""
         self.emit = emit
         self.identify = identify
         self.failed_subtests = failed_subtests
+        self.subtest_failed = False  # whether a subtest has failed in this process (pytest logs it before its test)
         self.pending: dict[tuple[str | None, str], Attempt] = {}
 
+    def assemble(self, reports: list[tuple[pytest.TestReport, dict[str, Any]]]) -> None:
+        """Phase reports in the order they were logged, each with what the observer of this process saw of
+        that phase (`Observer.take`)."""
+        for report, extras in reports:
+            self.on_test_report(report, extras)
+
     def on_test_report(self, report: pytest.TestReport, extras: dict[str, Any] = NO_EXTRAS) -> None:
-        """One phase report, with what the observer of this process saw of that phase (`Observer.take`)."""
         fields = report.__dict__
-        nodeid = report.nodeid
-        # worker_of, inlined for the common case: this runs three times per test.
-        key = (fields.get("worker_id") or (worker_of(report) if "node" in fields else None), nodeid)
+        worker = fields.get("worker_id")
+        if worker is None and "node" in fields:
+            worker = worker_of(report)
+        # pytest 9 makes `nodeid` a property that formats its structured id (a fifth of this method's time);
+        # the id keeps the string it was made from, which is the same.
+        key = (worker, getattr(fields.get("_id"), "_str_cache", None) or report.nodeid)
         when: str = report.when  # plugins widen pytest's literals: "rerun" outcomes, xdist's "???" phase
-        attempt = self.pending.get(key)
         if "context" in fields and type(report).__name__ == "SubtestReport":  # pytest's own subtests (9.0+)
-            self.on_subtest(report, attempt, extras)
+            self.on_subtest(report, self.pending.get(key), extras)
             return
-        if attempt is None or when == "setup":
-            if attempt is not None:  # a setup report while the last attempt is open: close that one
-                self.close(attempt)
-            attempt = self.pending[key] = Attempt(nodeid, fields.get("start"), key[0], fields.get("rerun", 0) + 1)
-            attempt.identity = self.identify(nodeid)
+        attempt = self.pending.get(key) if when != "setup" else None
+        if attempt is None:
+            attempt = self.open(key, fields)
         if extras:
-            attempt.assertions = extras.get("assertions", attempt.assertions)
+            if "assertions" in extras:
+                attempt.passed_asserts, attempt.failed_asserts = extras["assertions"]
             attempt.effects = extras.get("effects", attempt.effects)
-        self.apply(attempt, report, when, extras.get("failure"))
+        ms = report.duration * 1000
+        if when == "call":
+            attempt.call_ms = ms
+        elif when == "setup":
+            attempt.setup_ms = ms
+        elif when == "teardown":
+            attempt.teardown_ms = ms
+        attempt.stop = fields.get("stop") or attempt.stop
+        if report.outcome != "passed" or "wasxfail" in fields:
+            self.apply(attempt, report, when, extras.get("failure"))
+        elif when == "call" and self.subtest_failed and attempt.status == "passed":
+            self.fail_by_subtests(attempt, report)
         if when == "teardown" or when == "???":
             del self.pending[key]
-            self.close(attempt)
+            self.emit(attempt)
+
+    def open(self, key: tuple[str | None, str], fields: dict[str, Any]) -> Attempt:
+        """A new attempt; one still open for the same test (a setup report came before its teardown) is
+        closed first."""
+        previous = self.pending.get(key)
+        if previous is not None:
+            self.emit(previous)
+        attempt = self.pending[key] = Attempt(key[1], fields.get("start"), key[0], fields.get("rerun", 0) + 1)
+        attempt.identity = self.identify(key[1])
+        return attempt
 
     def fail_by_subtests(self, attempt: Attempt, report: pytest.TestReport) -> None:
         """pytest fails a passed test whose `subtests.test()` blocks failed, in its terminal reporter's
         `pytest_report_teststatus`, after this hook has seen the report: the same rule, applied here."""
-        count = self.failed_subtests(report)
+        counts = self.failed_subtests()
+        count = counts.get(getattr(report, "id", None), 0) if counts else 0  # .get: a defaultdict, not to grow
         if count:
             message = f"contains {count} failed subtest{'s' if count > 1 else ''}"
             attempt.fail("failed", "call", describe_text("SubTestFailure", message, attempt.nodeid))
@@ -96,6 +126,7 @@ class Assembler:
         subtest`), as pytest counts it among the failed; the test keeps the status of its own reports."""
         if report.outcome != "failed":
             return  # pytest counts passed and skipped subtests apart; they are not records
+        self.subtest_failed = True
         context = report.context
         kwargs = dict(getattr(context, "kwargs", None) or {})
         msg = getattr(context, "msg", None)
@@ -114,16 +145,9 @@ class Assembler:
         self.emit(record)
 
     def apply(self, attempt: Attempt, report: pytest.TestReport, when: str, failure: Failure | None) -> None:
-        phase_key = PHASE_KEYS.get(when)
-        if phase_key is not None:
-            attempt.phases[phase_key] = round(report.duration * 1000, 3)
-        attempt.stop = report.__dict__.get("stop") or attempt.stop
+        """What a report that did not simply pass says of its attempt."""
         outcome: str = report.outcome
         wasxfail = report.__dict__.get("wasxfail")
-        if outcome == "passed" and wasxfail is None:
-            if when == "call" and attempt.status == "passed":
-                self.fail_by_subtests(attempt, report)
-            return  # the common case: nothing more to learn from this report
         if outcome == "rerun":
             attempt.final = False
         if when == "???":  # xdist: the worker died while running this test
@@ -134,7 +158,7 @@ class Assembler:
             attempt.status = "xfailed" if wasxfail is not None else "skipped"
             attempt.reason = wasxfail if wasxfail is not None else skip_reason(report)
             attempt.failure = failure if wasxfail is not None else None
-        elif when == "call":
+        elif when == "call" and wasxfail is not None:
             attempt.status, attempt.reason = "xpassed", wasxfail or None
 
     def apply_failure(self, attempt: Attempt, report: pytest.TestReport, failure: Failure | None) -> None:
@@ -150,9 +174,6 @@ class Assembler:
         phase: Phase = "setup" if when == "setup" else "teardown" if when == "teardown" else "call"
         attempt.fail("failed" if phase == "call" else "error", phase, failure)
 
-    def close(self, attempt: Attempt) -> None:
-        self.emit(attempt)
-
     def on_collect_report(self, report: pytest.CollectReport) -> None:
         """A file (or class) that failed to collect becomes one `error` record, so it is never silent."""
         failure = take_extras(report).get("failure") or describe_text(
@@ -160,14 +181,14 @@ class Assembler:
         )
         attempt = Attempt(report.nodeid, None, None, 1)
         attempt.fail("error", "collect", failure)
-        self.close(attempt)
+        self.emit(attempt)
 
     def interrupt(self) -> None:
         """Close the attempts that were running when the run stopped (Ctrl-C): they end as errors."""
         for attempt in self.pending.values():
-            phase: Phase = "call" if attempt.phases["setup_ms"] is not None else "setup"
+            phase: Phase = "call" if attempt.setup_ms is not None else "setup"
             attempt.fail("error", phase, INTERRUPTED)
-            self.close(attempt)
+            self.emit(attempt)
         self.pending.clear()
 
 
@@ -181,27 +202,30 @@ class WaitingReports:
     record has gone out: a run in progress shows at once.
     """
 
-    def __init__(self, assembler: Assembler, guard: Guard, emitted: Callable[[], bool]) -> None:
+    def __init__(self, assembler: Assembler, guard: Guard, emitted: Callable[[], bool], observer: Observer) -> None:
         """`emitted` says whether a record has gone out yet (until then no report waits)."""
         self.assembler = assembler
         self.guard = guard
         self.emitted = emitted
+        self.observer = observer
         self.reports: list[tuple[pytest.TestReport, dict[str, Any]]] = []
         self.due = 0.0  # monotonic time of the next assembling
 
-    def add(self, report: pytest.TestReport, extras: dict[str, Any]) -> None:
-        """Keep a report; assemble the batch when it is full or its oldest report has waited long enough."""
-        self.reports.append((report, extras))
-        if len(self.reports) >= ASSEMBLE_REPORTS or time.monotonic() >= self.due:
+    def add(self, report: pytest.TestReport) -> None:
+        """Keep a report with what the observer saw of its phase (most often nothing); assemble the batch when
+        it is full or its oldest report has waited long enough."""
+        reports = self.reports
+        reports.append((report, self.observer.take(report) if self.observer.pending else NO_EXTRAS))
+        if len(reports) >= ASSEMBLE_REPORTS or time.monotonic() >= self.due:
             self.assemble()
 
     def assemble(self) -> None:
         reports, self.reports = self.reports, []
-        try:
-            for report, extras in reports:
-                self.assembler.on_test_report(report, extras)
-        except Exception as exc:
-            self.guard.fail("assembler", exc)
+        if self.guard.active("assembler"):
+            try:
+                self.assembler.assemble(reports)
+            except Exception as exc:
+                self.guard.fail("assembler", exc)
         self.due = time.monotonic() + ASSEMBLE_EVERY_S if self.emitted() else 0.0
 
 

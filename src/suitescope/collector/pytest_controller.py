@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ class Controller:
         )
         self.observer = observer
         self.assembler = Assembler(self.recorder.add_attempt, observer.identity, subtests_of(config))
-        self.waiting = WaitingReports(self.assembler, guard, lambda: self.recorder.sink.written > 0)
+        self.waiting = WaitingReports(self.assembler, guard, lambda: self.recorder.sink.written > 0, observer)
 
     @property
     def run_id(self) -> str:
@@ -107,12 +107,12 @@ class Controller:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        records = report.__dict__.pop(RECORDS_ATTR, None)
-        if records is not None:  # assembled by the xdist worker that ran the test
-            self.add_from_worker(records)
-        elif self.guard.active("assembler") and ("worker_id" not in report.__dict__ or str(report.when) == "???"):
+        fields = report.__dict__
+        if RECORDS_ATTR in fields:  # assembled by the xdist worker that ran the test
+            self.add_from_worker(fields.pop(RECORDS_ATTR))
+        elif "worker_id" not in fields or str(report.when) == "???":
             # Tests of this process, and xdist's report of a test whose worker died (made here, not there).
-            self.waiting.add(report, self.observer.take(report))
+            self.waiting.add(report)
 
     def add_from_worker(self, records: list[tuple[str, str]]) -> None:
         """Records an xdist worker encoded: each line with its tally facts as a JSON array."""
@@ -208,15 +208,14 @@ class WorkerReporter:
         self.assembler = Assembler(self.attach, observer.identity, subtests_of(config))
         self.records: list[tuple[str, str]] = []  # (line, facts) encoded, not sent yet
         self.sent = False  # until a record has gone to the controller, no report waits
-        self.waiting = WaitingReports(self.assembler, guard, lambda: self.sent or bool(self.records))
+        self.waiting = WaitingReports(self.assembler, guard, lambda: self.sent or bool(self.records), observer)
 
     @pytest.hookimpl(tryfirst=True)  # before xdist's own hook serialises the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.guard.active("assembler"):
-            self.waiting.add(report, self.observer.take(report))
-            if self.records:
-                report.__dict__[RECORDS_ATTR], self.records = self.records, []
-                self.sent = True
+        self.waiting.add(report)
+        if self.records:
+            report.__dict__[RECORDS_ATTR], self.records = self.records, []
+            self.sent = True
 
     def attach(self, attempt: Attempt) -> None:
         """Encoded here, in parallel with the other workers, with the few facts the controller's tally needs
@@ -287,18 +286,12 @@ def name_and_version(dist: Any) -> tuple[str, str]:
     return str(dist.project_name), str(dist.version)
 
 
-def subtests_of(config: pytest.Config) -> Callable[[pytest.TestReport], int]:
-    """How many `subtests.test()` blocks of a report's test failed, from pytest's own count (pytest 9+, which
-    keys it by the report's structured id; 0 before). Read when asked: pytest fills its stash in a
+def subtests_of(config: pytest.Config) -> Callable[[], Mapping[Any, int] | None]:
+    """pytest's own count of the failed `subtests.test()` blocks of each test, by the report's structured id
+    (pytest 9+; None before, or while nothing has failed). Read when asked: pytest fills its stash in a
     `pytest_configure` that may run after ours."""
     try:
         from _pytest.subtests import failed_subtests_key  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        return lambda report: 0
-
-    def failed(report: pytest.TestReport) -> int:
-        counts: Any = config.stash.get(failed_subtests_key, None)
-        # .get: the count is a defaultdict, and a lookup must not add to it.
-        return int(counts.get(getattr(report, "id", None), 0)) if counts else 0
-
-    return failed
+        return lambda: None
+    return lambda: config.stash.get(failed_subtests_key, None)  # type: ignore[no-any-return,unused-ignore]

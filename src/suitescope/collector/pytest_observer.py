@@ -105,10 +105,7 @@ class Observer:
             if self.instruments is not None:
                 extras["effects"] = self.instruments.end()
             if self.pass_hook or self.failed_asserts:
-                extras["assertions"] = {
-                    "passed": self.passed_asserts if self.pass_hook else None,
-                    "failed": self.failed_asserts,
-                }
+                extras["assertions"] = (self.passed_asserts if self.pass_hook else None, self.failed_asserts)
             # Counted from one teardown to the next, so asserts in the next test's fixtures count for it.
             self.passed_asserts = self.failed_asserts = 0
         return extras

@@ -43,7 +43,6 @@ FIXTURES: dict[str, Phase] = {
     "tearDownModule": "teardown_module",
 }
 FIXTURE_DESCRIPTION = re.compile(r"^(\w+) \((.+)\)$")  # `setUpClass (pkg.tests.CartTest)`
-NO_ASSERTIONS: dict[str, int | None] = {"passed": 0, "failed": 0}
 FAILED_IMPORT = getattr(unittest.loader, "_FailedTest", None)
 
 
@@ -127,7 +126,7 @@ class CaseAssembler:
         params = getattr(subtest, "params", None)
         record.identity["params"] = {str(k): safe_repr(v) for k, v in params.items()} if params else None
         record.fail("failed" if failed else "error", "subtest", self.failure(err))
-        record.assertions = NO_ASSERTIONS  # counted in the test's own record
+        record.passed_asserts = 0  # counted in the test's own record
         record.stop = record.start
         self.emit(record)
 
@@ -138,7 +137,7 @@ class CaseAssembler:
         now = time.perf_counter()
         self.split_phases(attempt, now)
         attempt.stop = time.time()
-        attempt.assertions = {"passed": CLOCK.passed, "failed": CLOCK.failed}
+        attempt.passed_asserts, attempt.failed_asserts = CLOCK.passed, CLOCK.failed
         if not self.reported and isinstance(sys.exc_info()[1], KeyboardInterrupt):  # Ctrl-C: unittest's finally
             attempt.fail("error", self.phase_of(sys.exc_info()), INTERRUPTED)
         if self.failed_subtests and attempt.status == "passed":
@@ -157,16 +156,15 @@ class CaseAssembler:
         """Setup runs from startTest to the end of setUp, call to the end of the test method, teardown to
         stopTest; a test skipped before setUp has only a setup phase."""
         setup_end, call_end = CLOCK.setup_end, CLOCK.call_end
-        phases = attempt.phases
         if setup_end is None:
-            phases["setup_ms"] = round((now - self.started) * 1000, 3)
+            attempt.setup_ms = (now - self.started) * 1000
             return
-        phases["setup_ms"] = round((setup_end - self.started) * 1000, 3)
+        attempt.setup_ms = (setup_end - self.started) * 1000
         if call_end is None:
-            phases["teardown_ms"] = round((now - setup_end) * 1000, 3)
+            attempt.teardown_ms = (now - setup_end) * 1000
             return
-        phases["call_ms"] = round((call_end - setup_end) * 1000, 3)
-        phases["teardown_ms"] = round((now - call_end) * 1000, 3)
+        attempt.call_ms = (call_end - setup_end) * 1000
+        attempt.teardown_ms = (now - call_end) * 1000
 
     def failure(self, err: ExcInfo | None) -> Failure | None:
         if err is None or err[1] is None:
@@ -207,7 +205,7 @@ class CaseAssembler:
             record.status, record.when, record.reason = "skipped", when, reason or None
         else:
             record.fail("error" if status == "error" else "failed", when, self.failure(err))
-        record.assertions = NO_ASSERTIONS
+        record.passed_asserts = 0
         record.stop = record.start
         self.emit(record)
 

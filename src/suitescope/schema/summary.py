@@ -39,22 +39,16 @@ class Tally:
     def add_facts(self, fact: Facts) -> None:
         """Count one test record known only by its `Facts` (what crosses from an xdist worker)."""
         test_id, status, when, final, duration_ms, passed, failed, exception, module, cls, db, external = fact
-        if when == "collect":
-            self.collection_errors += 1
-            return
-        if when == "subtest":  # one failed unittest subTest: its test has its own record
-            self.subtests_failed += 1
-            return
-        if when in FIXTURE_PHASES:  # a failed setUpClass & co.: counted by status as unittest counts it, not a test
-            self.counts[status] += 1
-            self.exceptions += exception
+        if when is not None and self.not_a_test(status, when, exception):
             return
         self.attempts += 1
         self.tests_duration_ms += duration_ms
-        self.assertions_passed = (
-            None if passed is None or self.assertions_passed is None else self.assertions_passed + passed
-        )
-        self.assertions_failed += failed or 0
+        if passed is None:
+            self.assertions_passed = None
+        elif self.assertions_passed is not None:
+            self.assertions_passed += passed
+        if failed:
+            self.assertions_failed += failed
         if db is not None:
             queries, db_ms, n_plus_one = db
             self.db_queries = (self.db_queries or 0) + queries
@@ -67,11 +61,26 @@ class Tally:
             return
         self.counts[status] += 1
         self.executed.add(test_id)
-        self.exceptions += exception
+        if exception:
+            self.exceptions += 1
         if module:
             self.modules.add(module)
         if cls:
             self.classes.add((module, cls))
+
+    def not_a_test(self, status: str, when: str, exception: bool) -> bool:
+        """Counts a record that is not an attempt of a test (a collection error, a failed subtest, a failed
+        fixture such as setUpClass) and says so."""
+        if when == "collect":
+            self.collection_errors += 1
+        elif when == "subtest":  # one failed unittest subTest: its test has its own record
+            self.subtests_failed += 1
+        elif when in FIXTURE_PHASES:  # a failed setUpClass & co.: counted by status as unittest counts it
+            self.counts[status] += 1
+            self.exceptions += exception
+        else:
+            return False
+        return True
 
 
 # What the tally needs of a test record, as a tuple of plain values: cheap to send between processes. The last
