@@ -10,17 +10,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from suitescope.collector.attempt import NO_EFFECTS, Attempt, AttemptEncoder, utc_iso
 from suitescope.collector.fingerprint import truncate
 from suitescope.collector.guard import Guard
+from suitescope.collector.instrument.effects import TRACKER
 from suitescope.collector.instrument.manager import Instruments
+from suitescope.collector.instrument.memory import ProcessMemory, Sample
 from suitescope.collector.instrument.options import instrument_options
 from suitescope.schema import records
 from suitescope.schema.codec import SCHEMA_VERSION, from_json
-from suitescope.schema.summary import facts
+from suitescope.schema.summary import db_facts, facts
 
 RUN_ID = "01a24fea-881a-7bb6-9f54-198642639e0c"
 text = st.text(max_size=40)  # any Unicode but lone surrogates: quotes, backslashes, control characters, emoji
@@ -170,5 +173,46 @@ def test_the_instruments_give_their_fields_in_the_schema_order() -> None:
         ended = instruments.end()
         assert not isinstance(ended, dict)  # readings, made into fields when the attempt is encoded
         assert list(ended.fields()) == list(NO_EFFECTS) == list(records.TestRecord.__annotations__)[-6:]
+    finally:
+        instruments.close()
+
+
+samples = st.builds(
+    Sample,
+    st.none() | st.integers(0, 10**8),
+    st.none() | st.integers(0, 10**8),
+    st.floats(0, 1e5, allow_nan=False),
+    st.floats(0, 1e5, allow_nan=False),
+)
+
+
+@settings(max_examples=300)
+@given(samples, samples, st.sampled_from([(None, None), (12.5, [{"site": "a.py:1", "size_kb": 1.5, "count": 2}])]))
+def test_memory_is_written_as_its_fields_encode(start: Sample, end: Sample, traced: Any) -> None:
+    """The one-format path of the common case (both RSS readings, nothing traced) and the dict path agree."""
+    memory = ProcessMemory(Guard())
+    memory.on = True
+    written = json.loads("{" + memory.encoded((start, end, traced)) + "}")
+    fields, cpu = memory.measure((start, end, traced))
+    assert written == {"memory": fields, "cpu": cpu}
+
+
+@pytest.mark.parametrize("queries", [0, 6])
+def test_the_instruments_write_what_their_fields_say(queries: int) -> None:
+    """A test with no query and no connection gets the same text every time; one with queries is encoded;
+    either way the line says what `fields()` says, and the facts are those of the fields."""
+    instruments = Instruments(Guard(), instrument_options("all", "5", "rss", False, False))
+    try:
+        instruments.begin()
+        for _ in range(queries):
+            assert TRACKER.current is not None
+            TRACKER.current.add_query("main", "SELECT * FROM t WHERE id = 1", 0.001, None)
+        ended = instruments.end()
+        assert not isinstance(ended, dict)
+        fields = ended.fields()
+        encoded, db, external_net = ended.encoded()
+        assert json.loads("{" + encoded + "}") == fields
+        assert db == db_facts(fields["db"]) == (queries, fields["db"]["duration_ms"], queries >= 5)
+        assert external_net is False
     finally:
         instruments.close()

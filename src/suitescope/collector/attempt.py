@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from suitescope.collector.fingerprint import describe_text, truncate
 from suitescope.schema.codec import SCHEMA_VERSION, encode
 from suitescope.schema.records import Failure, Phase, Status
-from suitescope.schema.summary import Facts, db_facts, external, raised
+from suitescope.schema.summary import DbFacts, Facts, db_facts, external, raised
 
 
 def safe_repr(value: object) -> str:
@@ -74,6 +74,10 @@ class LazyEffects(Protocol):
     """The instruments' readings of an attempt, made into its record fields only when it is encoded."""
 
     def fields(self) -> dict[str, Any]: ...
+
+    def encoded(self) -> tuple[str, DbFacts | None, bool | None]:
+        """The JSON of `fields()` without its braces, with the tally's facts of its db and network fields."""
+        ...
 
 
 class Attempt:
@@ -147,7 +151,12 @@ class AttemptEncoder:
         module, cls = ident.get("module"), ident.get("class")
         passed, failed = attempt.passed_asserts, attempt.failed_asserts
         failure, status, when, final = attempt.failure, attempt.status, attempt.when, attempt.final
-        effects = attempt.effects if isinstance(attempt.effects, dict) else attempt.effects.fields()
+        effects = attempt.effects
+        if effects is NO_EFFECTS:
+            tail, db, external_net = NO_EFFECTS_JSON, None, None
+        else:
+            fields, db, external_net = effects.encoded() if not isinstance(effects, dict) else _encoded(effects)
+            tail = f",{fields}}}"
         params, markers, line_no = ident.get("params"), ident.get("markers"), ident.get("line")
         start, stop = attempt.start, attempt.stop
         line = "".join(
@@ -198,11 +207,9 @@ class AttemptEncoder:
                 _text(truncate(attempt.reason) if attempt.reason else None),
                 ',"markers":',
                 encode(markers) if markers else "[]",
-                # The six instrument fields, in the schema's order as `Instruments.end` gives them.
-                NO_EFFECTS_JSON if effects is NO_EFFECTS else f",{encode(effects)[1:]}",
+                tail,  # the six instrument fields, in the schema's order as `Instruments.end` gives them
             )
         )
-        db, network = effects["db"], effects["network"]
         facts: Facts = (
             nodeid,
             status,
@@ -214,8 +221,8 @@ class AttemptEncoder:
             failure is not None and raised(status, failure),
             module,
             cls,
-            None if db is None else db_facts(db),
-            None if network is None else external(network),
+            db,
+            external_net,
         )
         return line, facts
 
@@ -224,6 +231,12 @@ class AttemptEncoder:
 NO_EFFECTS_JSON = f",{encode(NO_EFFECTS)[1:]}"
 # The standard library's C function that writes a str as a JSON string, non-ASCII kept (as `to_json` writes).
 _STRING: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _encoded(effects: dict[str, Any]) -> tuple[str, DbFacts | None, bool | None]:
+    """`LazyEffects.encoded` of instrument fields given as a dict."""
+    db, network = effects["db"], effects["network"]
+    return encode(effects)[1:-1], None if db is None else db_facts(db), None if network is None else external(network)
 
 
 def _text(value: str | None) -> str:

@@ -83,6 +83,8 @@ class Tally:
         return True
 
 
+DbFacts = tuple[int, float, bool]  # queries, query ms, has an N+1
+
 # What the tally needs of a test record, as a tuple of plain values: cheap to send between processes. The last
 # two are the instruments' (queries, query ms, has N+1) and "reached a host that is not loopback", or None.
 Facts = tuple[
@@ -96,7 +98,7 @@ Facts = tuple[
     bool,
     "str | None",
     "str | None",
-    "tuple[int, float, bool] | None",
+    "DbFacts | None",
     "bool | None",
 ]
 
@@ -125,7 +127,7 @@ def raised(status: str, failure: Failure | None) -> bool:
     return failure is not None and status in ("failed", "error") and failure["type"] not in NOT_EXCEPTIONS
 
 
-def db_facts(db: DbSummary) -> tuple[int, float, bool]:
+def db_facts(db: DbSummary) -> DbFacts:
     return db["count"], db["duration_ms"], bool(db["n_plus_one"])
 
 

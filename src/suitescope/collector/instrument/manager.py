@@ -17,8 +17,10 @@ from suitescope.collector.attempt import NO_EFFECTS
 from suitescope.collector.guard import Guard
 from suitescope.collector.instrument.base import Instrument
 from suitescope.collector.instrument.effects import TRACKER, Effects
-from suitescope.collector.instrument.memory import ProcessMemory, Reading
+from suitescope.collector.instrument.memory import NO_MEMORY_JSON, ProcessMemory, Reading
 from suitescope.collector.instrument.options import InstrumentOptions
+from suitescope.schema.codec import encode
+from suitescope.schema.summary import DbFacts, db_facts, external
 
 
 class Entry(NamedTuple):
@@ -55,6 +57,9 @@ class Readings:
     def fields(self) -> dict[str, Any]:
         return self.instruments.fields(self.effects, self.memory)
 
+    def encoded(self) -> tuple[str, DbFacts | None, bool | None]:
+        return self.instruments.encoded(self.effects, self.memory)
+
 
 class Instruments:
     """Installs the chosen instruments and turns their events into each attempt's record fields."""
@@ -72,6 +77,12 @@ class Instruments:
         self.memory = ProcessMemory(guard, mode=options.memory, root=root) if "mem" in groups else None
         if self.memory is not None:
             self.install(self.memory)
+        quiet = self.effect_fields(Effects())  # the fields of an attempt that made no query and no call
+        self.quiet_json = encode(quiet)[1:-1]
+        self.quiet_facts = (
+            None if quiet["db"] is None else db_facts(quiet["db"]),
+            None if quiet["network"] is None else external(quiet["network"]),
+        )
         self.poll()
 
     def install(self, instrument: Instrument) -> None:
@@ -123,6 +134,21 @@ class Instruments:
     def fields(self, effects: Effects, memory_reading: Reading | None) -> dict[str, Any]:
         """An attempt's record fields (None for the groups not chosen), in the schema's order."""
         memory, cpu = self.memory.measure(memory_reading) if self.memory is not None else (None, None)
+        return {**self.effect_fields(effects), "memory": memory, "cpu": cpu}
+
+    def encoded(self, effects: Effects, memory_reading: Reading | None) -> tuple[str, DbFacts | None, bool | None]:
+        """`fields` as the inside of a JSON object, with the tally's facts of them. Most tests make no query
+        and open no connection: their first four fields are the same text every time."""
+        memory = self.memory.encoded(memory_reading) if self.memory is not None else NO_MEMORY_JSON
+        if not effects.queries and not effects.calls:
+            return f"{self.quiet_json},{memory}", self.quiet_facts[0], self.quiet_facts[1]
+        fields = self.effect_fields(effects)
+        db, network = fields["db"], fields["network"]
+        facts = None if db is None else db_facts(db), None if network is None else external(network)
+        return f"{encode(fields)[1:-1]},{memory}", *facts
+
+    def effect_fields(self, effects: Effects) -> dict[str, Any]:
+        """The queries and network fields of an attempt."""
         db = queries = calls = urls = None
         try:
             if self.db:
@@ -132,7 +158,7 @@ class Instruments:
                 urls = list(dict.fromkeys(call["url"] for call in calls if call["url"])) if calls else []
         except Exception as exc:
             self.guard.fail("instruments", exc)
-        return {"db": db, "db_queries": queries, "network": calls, "net_urls": urls, "memory": memory, "cpu": cpu}
+        return {"db": db, "db_queries": queries, "network": calls, "net_urls": urls}
 
     def process_peak_kb(self) -> int | None:
         return self.memory.process_peak_kb() if self.memory is not None else None

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from suitescope.collector.instrument.base import Instrument
 from suitescope.collector.process_peak import MAXRSS_DIVISOR, own_peak_kb, resource, vmhwm_kb
+from suitescope.schema.codec import encode
 from suitescope.schema.records import AllocationSite, TestCpu, TestMemory
 
 MODES = ("rss", "peak", "tracemalloc")
@@ -32,6 +33,14 @@ TOP_SITES = 5
 # The high-water mark it gives is still the whole process's.
 WHO = getattr(resource, "RUSAGE_THREAD", None) if resource else None
 WHO = WHO if WHO is not None else (resource.RUSAGE_SELF if resource else None)
+
+
+NO_MEMORY_JSON = '"memory":null,"cpu":null'
+# `encoded` of the common case: the fields of `fields`, in their order; milliseconds rounded as `round(ms, 3)`.
+RSS_JSON = (
+    '"memory":{"rss_start_kb":%d,"rss_end_kb":%d,"rss_peak_kb":%d,"peak_exact":%s,"growth_kb":%d,'
+    '"traced_peak_kb":null,"top":null},"cpu":{"user_ms":%.3f,"system_ms":%.3f}'
+)
 
 
 class Sample(NamedTuple):
@@ -164,17 +173,41 @@ class ProcessMemory(Instrument):
             self.fail(exc)
             return None, None
 
-    def fields(
-        self, start: Sample, end: Sample, traced: tuple[float | None, list[AllocationSite] | None]
-    ) -> tuple[TestMemory, TestCpu]:
+    def encoded(self, reading: Reading | None) -> str:
+        """`"memory":{…},"cpu":{…}` of an attempt: the JSON of `measure`'s fields, written with one format in
+        the common case (both RSS readings, nothing traced), where encoding the two dicts took five times as
+        long."""
+        if reading is None:
+            return NO_MEMORY_JSON
+        start, end, traced = reading
+        if start.rss is None or end.rss is None or traced != (None, None):
+            memory, cpu = self.measure(reading)
+            return f'"memory":{encode(memory)},"cpu":{encode(cpu)}'
+        try:
+            peak, exact = self.peak(start, end)
+            user_ms, system_ms = (end.user - start.user) * 1000, (end.system - start.system) * 1000
+        except Exception as exc:
+            self.fail(exc)
+            return NO_MEMORY_JSON
+        growth = end.rss - start.rss
+        return RSS_JSON % (start.rss, end.rss, peak, "true" if exact else "false", growth, user_ms, system_ms)
+
+    def peak(self, start: Sample, end: Sample) -> tuple[int | None, bool]:
+        """The attempt's peak RSS, and whether it is exact (the kernel's high-water mark rose during it)."""
         known = [kb for kb in (start.rss, end.rss) if kb is not None]
         peak: int | None = max(known) if known else None
         exact = False
         if end.maxrss is not None and (self.clear_refs is not None or (start.maxrss or 0) < end.maxrss):
             # The kernel counts RSS per thread in batches: the two readings can differ by a few pages.
-            peak, exact = max(end.maxrss, *known), True
-        if peak is not None:
-            self.peak_kb = max(self.peak_kb, peak)
+            peak, exact = max([end.maxrss, *known]), True  # known is empty without /proc (macOS)
+        if peak is not None and peak > self.peak_kb:
+            self.peak_kb = peak
+        return peak, exact
+
+    def fields(
+        self, start: Sample, end: Sample, traced: tuple[float | None, list[AllocationSite] | None]
+    ) -> tuple[TestMemory, TestCpu]:
+        peak, exact = self.peak(start, end)
         traced_peak, top = traced
         memory: TestMemory = {
             "rss_start_kb": start.rss,
