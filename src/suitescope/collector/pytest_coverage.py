@@ -9,6 +9,7 @@ pytest-cov on, nothing is measured here: its combined data is read once it has f
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,8 @@ def measured_totals(config: pytest.Config, data_file: Path) -> Coverage | None:
         from suitescope.coverage.totals import coverage_totals
 
         return coverage_totals(cov, "pytest-cov")
+    if "coverage" not in sys.modules:
+        return None  # nothing measures this process: our coverage modules stay unloaded
     from suitescope.coverage.running import running_totals
 
     return running_totals()

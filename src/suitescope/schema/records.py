@@ -5,7 +5,7 @@ Every key is always present (None where unknown), so a reader never has to guess
 field is undocumented, so the two cannot drift apart.
 """
 
-from __future__ import annotations
+
 
 from typing import Literal, TypedDict
 
