@@ -216,3 +216,13 @@ def test_the_instruments_write_what_their_fields_say(queries: int) -> None:
         assert external_net is False
     finally:
         instruments.close()
+
+
+@settings(max_examples=200)
+@given(st.integers(1_000_000_000, 4_000_000_000), st.lists(st.floats(0, 2, exclude_max=True), min_size=1, max_size=20))
+def test_times_in_the_same_second_are_written_as_utc_iso_writes_them(second: int, fractions: list[float]) -> None:
+    """The encoder keeps the last second's text: times in that second, the next, and a microsecond that
+    rounds up into the next second all come out as `utc_iso` writes them."""
+    encoder = AttemptEncoder(RUN_ID)
+    for epoch in [second + f for f in fractions] + [second + 0.9999996, second + 1.0000001]:
+        assert encoder.quoted_time(epoch) == f'"{utc_iso(epoch)}"'
