@@ -5,8 +5,6 @@ Every key is always present (None where unknown), so a reader never has to guess
 field is undocumented, so the two cannot drift apart.
 """
 
-
-
 from typing import Literal, TypedDict
 
 Status = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
