@@ -18,7 +18,8 @@ for _name in ("SUITESCOPE", "SUITESCOPE_DIR", "DO_NOT_TRACK"):
 def read_runs(directory: Path) -> list[list[dict[str, Any]]]:
     """Every run file of a directory, oldest first, as lists of decoded records."""
     return [
-        [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        # split on newlines only, as the readers do: a JSON line may hold U+2028, which splitlines() splits on
+        [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
         for path in sorted(directory.glob("*.ndjson"))
     ]
 

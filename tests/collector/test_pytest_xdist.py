@@ -55,3 +55,31 @@ def test_workers_record_nothing_without_the_controllers_consent(pytester: pytest
     result = pytester.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=2)
     assert not (pytester.path / ".telemetry").exists()
+
+
+def test_records_cross_from_workers_with_every_kind_of_text_intact(pytester: pytest.Pytester) -> None:
+    """A worker sends its records as one string of lines: escaped newlines, carriage returns, U+2028 and
+    non-ASCII text in names, params and messages must come out as they went in."""
+    texts = ["a\nb", "c\r\nd", "é\u2028ü", "tab\there", '"quoted"\\']
+    pytester.makepyfile(
+        test_text=f"""
+        import pytest
+
+        @pytest.mark.parametrize("text", {texts!r}, ids=["nl", "crlf", "sep", "tab", "quote"])
+        def test_text(text):
+            raise ValueError(text)
+
+        def test_pass_é():
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("--suitescope", "-n", "2", "-p", "no:randomly")
+    result.assert_outcomes(failed=5, passed=1)
+    run, tests = read_run(pytester.path)
+    final = by_id(tests)
+    assert run["tests"] == 6
+    assert final["test_pass_é"]["status"] == "passed"
+    for test_id, text in zip(["nl", "crlf", "sep", "tab", "quote"], texts, strict=True):
+        record = final[f"test_text[{test_id}]"]
+        assert record["params"] == {"text": repr(text)}
+        assert (record["failure"]["type"], record["failure"]["message"]) == ("ValueError", text)

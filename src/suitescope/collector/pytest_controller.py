@@ -27,6 +27,7 @@ from suitescope.collector.send_settings import SendSettings, token_in_config
 from suitescope.schema.codec import encode
 from suitescope.schema.ids import new_run_id
 from suitescope.schema.records import Configuration, Framework, RunState
+from suitescope.schema.summary import Facts
 
 WORKER_USAGE = "suitescope_usage"
 WORKER_PROBLEMS = "suitescope_problems"
@@ -109,15 +110,20 @@ class Controller:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         fields = report.__dict__
         if RECORDS_ATTR in fields:  # assembled by the xdist worker that ran the test
-            self.add_from_worker(fields.pop(RECORDS_ATTR))
+            with self.guard("recorder"):
+                self.add_from_worker(fields.pop(RECORDS_ATTR))
         elif "worker_id" not in fields or str(report.when) == "???":
             # Tests of this process, and xdist's report of a test whose worker died (made here, not there).
             self.waiting.add(report)
 
-    def add_from_worker(self, records: list[tuple[str, str]]) -> None:
-        """Records an xdist worker encoded: each line with its tally facts as a JSON array."""
-        for line, fact in records:
-            self.recorder.add_encoded(line, tuple(json.loads(fact)))
+    def add_from_worker(self, batch: tuple[str, str] | tuple[()]) -> None:
+        """A batch of records an xdist worker encoded (`WorkerReporter.batch`): their lines, and their tally
+        facts as one JSON array."""
+        if not batch:
+            return
+        lines, facts = batch
+        for line, fact in zip(lines.split("\n"), json.loads(facts), strict=True):
+            self.recorder.add_encoded(line, tuple(fact))
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         # pytest raises Session.Interrupted (a KeyboardInterrupt) itself for collection errors and -x.
@@ -206,29 +212,39 @@ class WorkerReporter:
         self.observer = observer
         self.encode = AttemptEncoder(run_id)
         self.assembler = Assembler(self.attach, observer.identity, subtests_of(config))
-        self.records: list[tuple[str, str]] = []  # (line, facts) encoded, not sent yet
+        self.lines: list[str] = []  # encoded, not sent yet
+        self.facts: list[Facts] = []  # the tally's facts of each of those lines
         self.sent = False  # until a record has gone to the controller, no report waits
-        self.waiting = WaitingReports(self.assembler, guard, lambda: self.sent or bool(self.records), observer)
+        self.waiting = WaitingReports(self.assembler, guard, lambda: self.sent or bool(self.lines), observer)
 
     @pytest.hookimpl(tryfirst=True)  # before xdist's own hook serialises the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.waiting.add(report)
-        if self.records:
-            report.__dict__[RECORDS_ATTR], self.records = self.records, []
+        if self.lines:
+            report.__dict__[RECORDS_ATTR] = self.batch()
             self.sent = True
 
     def attach(self, attempt: Attempt) -> None:
-        """Encoded here, in parallel with the other workers, with the few facts the controller's tally needs
-        as a JSON array (two strings cross to the controller in a third of the time execnet takes for a
-        string and a tuple of twelve values)."""
+        """Encoded here, in parallel with the other workers."""
         line, fact = self.encode(attempt)
-        self.records.append((line, encode(fact)))
+        self.lines.append(line)
+        self.facts.append(fact)
+
+    def batch(self) -> tuple[str, str] | tuple[()]:
+        """The records not sent yet as two strings: their lines joined by newlines (a JSON line holds none)
+        and their facts as one JSON array. execnet serialises a list item by item in Python; two strings cost
+        it a copy each, and the controller splits and parses them in C."""
+        if not self.lines:
+            return ()
+        batch = ("\n".join(self.lines), encode(self.facts))
+        self.lines, self.facts = [], []
+        return batch
 
     def pytest_sessionfinish(self) -> None:
         output: dict[str, Any] = self.config.workeroutput  # type: ignore[attr-defined]
         if self.guard.active("assembler"):
             self.waiting.assemble()
-            output[WORKER_RECORDS], self.records = self.records, []
+            output[WORKER_RECORDS] = self.batch()
         stop_coverage(self.config, self.guard)
         instruments = self.observer.instruments
         usage = own_usage(self.observer.worker or "worker", instruments.process_peak_kb() if instruments else None)
@@ -258,7 +274,7 @@ class XdistHooks:
             if error is not None:
                 self.controller.lost_workers += 1
             output = getattr(node, "workeroutput", {})
-            self.controller.add_from_worker(output.get(WORKER_RECORDS, []))  # the worker's last batch
+            self.controller.add_from_worker(output.get(WORKER_RECORDS, ()))  # the worker's last batch
             if output.get(WORKER_USAGE):
                 self.controller.worker_usage.append(ProcessUsage(*output[WORKER_USAGE]))
             for line in output.get(WORKER_PROBLEMS, []):
