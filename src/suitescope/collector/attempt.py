@@ -27,7 +27,7 @@ def safe_repr(value: object) -> str:
         text = repr(value)
     except Exception:  # a user's __repr__ may raise; that is not our test to fail
         text = f"<{type(value).__name__}>"
-    return truncate(text, PARAM_LIMIT)
+    return text if len(text) <= PARAM_LIMIT else truncate(text, PARAM_LIMIT)  # most are short: no second call
 
 
 def relative_file(path: str, real_root: str) -> str:

@@ -44,7 +44,8 @@ class Observer:
         self.failed_asserts = 0
         self.pending: dict[tuple[str, str], dict[str, Any]] = {}  # (nodeid, phase) -> what was seen
         self._markers: dict[str, list[str]] = {}
-        self._containers: dict[str, dict[str, str | None]] = {}
+        # Names shared by the tests of a parent node, by the node's id(): nodes live as long as the session.
+        self._parents: dict[int, tuple[str | None, str | None, str, list[str]]] = {}
         self.instruments: Instruments | None = None
         if options.groups:  # imported only then: a run without instruments never loads them
             from suitescope.collector.instrument.manager import Instruments
@@ -115,34 +116,37 @@ class Observer:
         item = self.items.get(nodeid)
         if item is None:
             return {}
+        parent = item.parent
+        shared = self._parents.get(id(parent))  # by identity: a node's `nodeid` is a property that formats
+        if shared is None:
+            shared = self._parents[id(parent)] = self.parent_names(item)
+        cls, module, file, inherited = shared
         callspec = getattr(item, "callspec", None)
         line = item.location[1]
         own = [m.name for m in item.own_markers if m.name not in SKIP_MARKERS]
-        inherited = self.inherited_markers(item.parent)
         markers = list(dict.fromkeys(own + inherited)) if own and inherited else own or inherited.copy()
         return {
             "name": item.name,
-            **self.container(item),
+            "class": cls,
+            "module": module,
+            "file": file,
             "line": line + 1 if line is not None else None,
             "params": {k: safe_repr(v) for k, v in callspec.params.items()} if callspec else None,
             "markers": markers,
             "worker": self.worker,
         }
 
-    def container(self, item: pytest.Item) -> dict[str, str | None]:
-        """Class, module and file of a test, cached per parent node (`item.cls` and `item.module` walk the
-        node chain on every access)."""
-        key = item.parent.nodeid if item.parent is not None else ""
-        cached = self._containers.get(key)
-        if cached is None:
-            cls = getattr(item, "cls", None)
-            module = getattr(item, "module", None)
-            cached = self._containers[key] = {
-                "class": cls.__qualname__ if cls is not None else None,
-                "module": module.__name__ if module is not None else None,
-                "file": relative_file(str(item.path), self.real_root),
-            }
-        return cached
+    def parent_names(self, item: pytest.Item) -> tuple[str | None, str | None, str, list[str]]:
+        """Class, module, file and inherited marker names of a test: the same for every test of its parent,
+        and cached per parent (`item.cls` and `item.module` walk the node chain on every access)."""
+        cls = getattr(item, "cls", None)
+        module = getattr(item, "module", None)
+        return (
+            cls.__qualname__ if cls is not None else None,
+            module.__name__ if module is not None else None,
+            relative_file(str(item.path), self.real_root),
+            self.inherited_markers(item.parent),
+        )
 
     def inherited_markers(self, node: pytest.Item | pytest.Collector | None) -> list[str]:
         """Marker names of a node and its parents, nearest first, as `iter_markers` gives them; cached per
