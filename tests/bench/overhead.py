@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 
 from tests.bench.interleave import bench_env
 
-# Time-ratio targets: recording alone (issue 2), and with every instrument on, the default (issue 3).
-TARGETS = {"bare": 1.05, "suitescope": 1.08}
+# Time-ratio targets, and whether the variant must also be below both peers: recording alone (issue 2: at most
+# 1.05 and below `--junitxml` and reportlog), and with every instrument on, the default (issue 3: at most 1.08).
+TARGETS = {"bare": (1.05, True), "suitescope": (1.08, False)}
 VARIANTS: dict[str, list[str]] = {
     "plain": [],
     "suitescope": ["--suitescope"],
@@ -95,11 +96,25 @@ class TestGroup:
 # A pytest plugin for one more run: times every suitescope hook from inside the run, so the share of time spent in
 # suitescope is measured within one process, immune to the machine's speed changing between runs.
 SELF_TIME_PLUGIN = """
-import functools, importlib, inspect, json, os, time
+import functools, gc, importlib, inspect, json, os, time
 
 SPENT = [0.0]
 BY_HOOK = {}
 START = time.perf_counter()
+GC = {"s": 0.0, "full": 0, "t": 0.0}
+
+
+def gc_timer(phase, info):
+    # Garbage collection runs wherever an allocation tips it over, mostly outside any plugin's hooks: what a
+    # plugin keeps alive shows here, not in its hooks' time.
+    if phase == "start":
+        GC["t"] = time.perf_counter()
+    else:
+        GC["s"] += time.perf_counter() - GC["t"]
+        GC["full"] += info["generation"] == 2
+
+
+gc.callbacks.append(gc_timer)
 
 
 def timed(fn):
@@ -151,6 +166,7 @@ OURS = [("suitescope.collector.pytest_observer", "Observer"),
         ("suitescope.collector.pytest_controller", "XdistHooks"),
         ("suitescope.collector.pytest_controller", "WorkerReporter")]
 PLUGINS = {
+    "plain": [],
     "suitescope": OURS,
     "bare": OURS,
     "junitxml": [("_pytest.junitxml", "LogXML")],
@@ -166,7 +182,8 @@ for module, name in PLUGINS[os.environ["SELF_TIME_TARGET"]]:
 def pytest_unconfigure(config):
     path = os.path.join(os.environ["SELF_TIME_DIR"], f"{os.getpid()}.json")
     with open(path, "w") as fh:
-        json.dump({"suitescope_s": SPENT[0], "process_s": time.perf_counter() - START, "by_hook": BY_HOOK}, fh)
+        json.dump({"suitescope_s": SPENT[0], "process_s": time.perf_counter() - START, "by_hook": BY_HOOK,
+                   "gc_s": GC["s"], "full_collections": GC["full"]}, fh)
 """
 
 
@@ -202,7 +219,14 @@ def self_time(root: Path, workers: int, variant: str = "suitescope") -> dict[str
     for figure in figures:
         for name, seconds in figure["by_hook"].items():
             by_hook[name] = by_hook.get(name, 0.0) + seconds
-    return {"suitescope_s": ours, "process_s": total, "share": ours / total if total else 0.0, "by_hook": by_hook}
+    return {
+        "suitescope_s": ours,
+        "process_s": total,
+        "share": ours / total if total else 0.0,
+        "by_hook": by_hook,
+        "gc_s": sum(f["gc_s"] for f in figures),
+        "full_collections": sum(f["full_collections"] for f in figures),
+    }
 
 
 def generate(root: Path, tests: int) -> int:
@@ -308,18 +332,23 @@ def render(
                 f"{row['median_peak_rss_mib']:>9.1f} {row['rss_ratio']:>9.3f}"
             )
         peers = min(table["junitxml"]["time_ratio"], table["reportlog"]["time_ratio"])
-        for variant, target in TARGETS.items():
+        for variant, (target, below_peers) in TARGETS.items():
             ours = table[variant]["time_ratio"]
-            verdict = "met" if ours <= target and ours < peers else "NOT met"
-            lines.append(f"{'':>7}  target ({variant} <= {target} and below both peers) at -n {workers}: {verdict}")
+            verdict = "met" if ours <= target and (ours < peers or not below_peers) else "NOT met"
+            condition = f"{variant} <= {target}" + (" and below both peers" if below_peers else "")
+            lines.append(f"{'':>7}  target ({condition}) at -n {workers}: {verdict}")
         lines.append(
-            f"{'':>7}  time inside each plugin's own hooks, measured within one run (immune to machine drift):"
+            f"{'':>7}  time inside each plugin's own hooks, measured within one run (immune to machine drift),"
+            " and the run's garbage collection:"
         )
         for variant, mine in selves[workers].items():
-            lines.append(
-                f"{'':>9}{variant:<11} {mine['suitescope_s']:.3f}s of {mine['process_s']:.2f}s = {mine['share']:.2%}"
+            hooks = (
+                f"{mine['suitescope_s']:.3f}s of {mine['process_s']:.2f}s = {mine['share']:.2%}"
                 f" (implied ratio {1 / (1 - mine['share']):.3f}, {mine['suitescope_s'] / tests * 1e6:.0f} us per test)"
+                if variant != "plain"
+                else f"{'no hooks':<57}"
             )
+            lines.append(f"{'':>9}{variant:<11} {hooks}; GC {mine['gc_s']:.3f}s, {mine['full_collections']} full")
         lines.append("")
     return "\n".join(lines)
 
@@ -337,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         tests = generate(root, args.tests)
         samples = measure(root, args.pairs, workers, progress=not args.quiet)
-        selves = {w: {v: self_time(root, w, v) for v in VARIANTS if v != "plain"} for w in workers}
+        selves = {w: {v: self_time(root, w, v) for v in VARIANTS} for w in workers}
     results = {w: ratios(samples, w) for w in workers}
     print(render(results, selves, tests, args.pairs))
     if args.json:

@@ -44,6 +44,11 @@ def test_benchmark_runs_every_variant_and_writes_json(tmp_path: Path) -> None:
     assert set(rows) == {"plain", "suitescope", "bare", "junitxml", "reportlog"}
     assert rows["plain"]["time_ratio"] == 1.0
     assert all(row["median_seconds"] > 0 and row["median_peak_rss_mib"] > 0 for row in rows.values())
+    selves = data["self_time"]["0"]
+    assert set(selves) == set(rows)  # plain too: its garbage collection is the yardstick for the others'
+    assert all(mine["gc_s"] > 0 and isinstance(mine["full_collections"], int) for mine in selves.values())
+    assert all(mine["suitescope_s"] > 0 for variant, mine in selves.items() if variant != "plain")
+    assert "GC " in result.output
 
 
 def test_bench_outside_a_checkout_says_how_to_fix_it(tmp_path: Path) -> None:

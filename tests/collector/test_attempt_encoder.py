@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from suitescope.collector.attempt import NO_EFFECTS, Attempt, AttemptEncoder, utc_iso
 from suitescope.collector.fingerprint import truncate
 from suitescope.collector.guard import Guard
-from suitescope.collector.instrument.effects import TRACKER
+from suitescope.collector.instrument.effects import TRACKER, Effects
 from suitescope.collector.instrument.manager import Instruments
 from suitescope.collector.instrument.memory import ProcessMemory, Sample
 from suitescope.collector.instrument.options import instrument_options
@@ -166,13 +166,21 @@ def test_milliseconds_are_written_to_the_microsecond_with_their_zeros() -> None:
 
 
 def test_the_instruments_give_their_fields_in_the_schema_order() -> None:
-    """The encoder writes the instruments' fields as one JSON object's inside: in the order they come."""
+    """The encoder writes the instruments' fields as one JSON object's inside: in the order they come, whether
+    written as the attempt ends (no query, no connection) or kept as readings until it is encoded."""
+    schema_order = list(records.TestRecord.__annotations__)[-6:]
     instruments = Instruments(Guard(), instrument_options("all", "5", "rss", False, False))
     try:
         instruments.begin()
+        quiet = instruments.end()
+        assert isinstance(quiet, tuple)
+        assert list(json.loads("{" + quiet[0] + "}")) == list(NO_EFFECTS) == schema_order
+        instruments.begin()
+        assert TRACKER.current is not None
+        TRACKER.current.add_query("main", "SELECT 1", 0.001, None)
         ended = instruments.end()
-        assert not isinstance(ended, dict)  # readings, made into fields when the attempt is encoded
-        assert list(ended.fields()) == list(NO_EFFECTS) == list(records.TestRecord.__annotations__)[-6:]
+        assert not isinstance(ended, (dict, tuple))  # readings, made into fields when the attempt is encoded
+        assert list(ended.fields()) == schema_order
     finally:
         instruments.close()
 
@@ -207,11 +215,22 @@ def test_the_instruments_write_what_their_fields_say(queries: int) -> None:
         for _ in range(queries):
             assert TRACKER.current is not None
             TRACKER.current.add_query("main", "SELECT * FROM t WHERE id = 1", 0.001, None)
+        memory = instruments.memory
+        assert memory is not None
+        readings: list[Any] = []
+        real_end = memory.end
+        memory.end = lambda: readings.append(real_end()) or readings[-1]  # type: ignore[method-assign]
         ended = instruments.end()
-        assert not isinstance(ended, dict)
-        fields = ended.fields()
-        encoded, db, external_net = ended.encoded()
+        if queries:
+            assert not isinstance(ended, (dict, tuple))
+            fields = ended.fields()
+            encoded, db, external_net = ended.encoded()
+        else:  # written as the attempt ended: the same text as the fields of empty readings would give
+            assert isinstance(ended, tuple)
+            encoded, db, external_net = ended
+            fields = instruments.fields(Effects(), readings[0])
         assert json.loads("{" + encoded + "}") == fields
+        assert fields["memory"] is not None and fields["cpu"] is not None
         assert db == db_facts(fields["db"]) == (queries, fields["db"]["duration_ms"], queries >= 5)
         assert external_net is False
     finally:

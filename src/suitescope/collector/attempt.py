@@ -70,6 +70,11 @@ PARAM_LIMIT = 200
 INTERRUPTED = describe_text("Interrupted", "the run stopped during this test", "")  # the failure of a Ctrl-C
 
 
+# An attempt's instrument fields already written: the inside of their JSON object, and the tally's facts of its
+# db and network fields (what `LazyEffects.encoded` gives).
+EncodedEffects = tuple[str, "DbFacts | None", "bool | None"]
+
+
 class LazyEffects(Protocol):
     """The instruments' readings of an attempt, made into its record fields only when it is encoded."""
 
@@ -122,7 +127,7 @@ class Attempt:
         self.teardown_ms: float | None = None
         self.passed_asserts: int | None = None  # None: not counted (pytest without the assertion pass hook)
         self.failed_asserts = 0
-        self.effects: dict[str, Any] | LazyEffects = NO_EFFECTS
+        self.effects: dict[str, Any] | LazyEffects | EncodedEffects = NO_EFFECTS
 
     def fail(self, status: Status, when: Phase, failure: Failure | None) -> None:
         """The first failure of an attempt decides its status; later ones do not overwrite it."""
@@ -167,7 +172,12 @@ class AttemptEncoder:
         if effects is NO_EFFECTS:
             tail, db, external_net = NO_EFFECTS_JSON, None, None
         else:
-            fields, db, external_net = effects.encoded() if not isinstance(effects, dict) else _encoded(effects)
+            if isinstance(effects, tuple):  # written when the attempt ended (`EncodedEffects`)
+                fields, db, external_net = effects
+            elif isinstance(effects, dict):
+                fields, db, external_net = _encoded(effects)
+            else:
+                fields, db, external_net = effects.encoded()
             tail = f",{fields}}}"
         params, markers, line_no = ident.get("params"), ident.get("markers"), ident.get("line")
         start, stop = attempt.start, attempt.stop

@@ -33,7 +33,7 @@ from suitescope.schema.records import (
 from suitescope.schema.summary import Facts, Tally
 from suitescope.sinks.ndjson import NdjsonSink
 
-ENCODE_ATTEMPTS = 1000  # as many as `pytest_assembler.ASSEMBLE_REPORTS` makes at once
+ENCODE_ATTEMPTS = 64  # as many as `pytest_assembler.ASSEMBLE_REPORTS` makes at once
 ENCODE_EVERY_S = 1.0
 
 
