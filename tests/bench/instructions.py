@@ -28,22 +28,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from a checkout
 
-from tests.bench.interleave import bench_env
-from tests.bench.overhead import VARIANTS, generate
+from tests.bench.overhead import VARIANTS, generate, pytest_run
 
 COLLECTED = re.compile(r"Collected : (\d+)")
-
-
-def pytest_command(variant: str, out: Path) -> list[str]:
-    args = [a.format(out=out) for a in VARIANTS[variant]]
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]
 
 
 def instructions(root: Path, variant: str) -> int:
     """Instructions executed by one run of `variant` on the suite at `root`."""
     with tempfile.TemporaryDirectory() as out:
-        command = pytest_command(variant, Path(out))
-        env = bench_env(PYTHONHASHSEED="0")  # the same dict layouts every run
+        # The plugins of the timed runs (`overhead.ONLY_PLUGINS`), and the same dict layouts every run.
+        command, env = pytest_run(variant, 0, out, installed=False, PYTHONHASHSEED="0")
         subprocess.run(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
         done = subprocess.run(

@@ -5,10 +5,11 @@ only (`--suitescope-instruments=none`). Generates a suite (by default 5,000 test
 of every scope, ~2% failures, skips and xfails), then runs each variant in a fresh subprocess, interleaved
 (plain, suitescope, bare, junitxml, reportlog, then suitescope, bare, junitxml, reportlog, plain, ...: each round
 starts with the next variant) so that a slow minute of a shared machine, or the first run of a round being
-faster, hits every variant alike. For each round the variant's
-wall time and peak RSS are divided by the plain run's of the same round; the medians of those ratios are printed.
+faster, hits every variant alike. For each round the variant's wall time and peak RSS are divided by the plain
+run's of the same round; the medians of those ratios are printed. Every run loads the same plugins, only those
+the variants use (xdist, pytest-reportlog, suitescope) unless `--installed-plugins` asks for all installed.
 
-    python tests/bench/overhead.py [--tests 5000] [--pairs 5] [--workers 0,2] [--json FILE]
+    python tests/bench/overhead.py [--tests 5000] [--pairs 5] [--workers 0,2] [--json FILE] [--installed-plugins]
     suitescope bench overhead -- --pairs 7
 """
 
@@ -40,6 +41,13 @@ VARIANTS: dict[str, list[str]] = {
     "junitxml": ["--junitxml", "{out}/junit.xml"],
     "reportlog": ["--report-log", "{out}/reportlog.jsonl"],
 }
+
+# The plugins every run loads, plain included (pytest's own are always there): the ones the variants use, and
+# nothing else installed in the environment. Other plugins change what plain pytest costs (in this checkout's
+# development environment, seven more made plain 27% slower) and where the garbage collector's full
+# collections land; `--installed-plugins` measures with whatever is installed instead, as in a user's project.
+ONLY_PLUGINS = ["-p", "xdist.plugin", "-p", "pytest_reportlog.plugin", "-p", "suitescope.collector.pytest_plugin"]
+COMMON = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
 
 CONFTEST = """
 import pytest
@@ -187,30 +195,32 @@ def pytest_unconfigure(config):
 """
 
 
-def self_time(root: Path, workers: int, variant: str = "suitescope") -> dict[str, Any]:
+def pytest_run(
+    variant: str, workers: int, out: Path | str, installed: bool, extra: list[str] | None = None, **env: str
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of one benchmarked pytest run."""
+    cmd = [sys.executable, "-m", "pytest", *COMMON, *([] if installed else ONLY_PLUGINS), *(extra or [])]
+    cmd += [a.format(out=out) for a in VARIANTS[variant]]
+    if workers:
+        cmd += ["-n", str(workers)]
+    return cmd, bench_env(**env, **({} if installed else {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}))
+
+
+def self_time(root: Path, workers: int, variant: str = "suitescope", installed: bool = False) -> dict[str, Any]:
     """Seconds spent inside the hooks of `variant`'s plugin, summed over the processes of one run, and their
     share of those processes' time: the same yardstick for suitescope and its peers."""
     (root / "bench_self_time.py").write_text(SELF_TIME_PLUGIN)
     with tempfile.TemporaryDirectory() as out:
-        env = bench_env(
+        cmd, env = pytest_run(
+            variant,
+            workers,
+            out,
+            installed,
+            ["-p", "bench_self_time"],
             SELF_TIME_DIR=out,
             SELF_TIME_TARGET=variant,
             PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
         )
-        cmd = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:randomly",
-            "-p",
-            "bench_self_time",
-            *[a.format(out=out) for a in VARIANTS[variant]],
-            *(["-n", str(workers)] if workers else []),
-        ]
         subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
         figures = [json.loads(p.read_text()) for p in Path(out).glob("*.json")]
     ours = sum(f["suitescope_s"] for f in figures)
@@ -255,12 +265,8 @@ class Sample:
     exit_code: int
 
 
-def run_once(root: Path, variant: str, workers: int, out: Path) -> Sample:
-    args = [a.format(out=out) for a in VARIANTS[variant]]
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]
-    if workers:
-        cmd += ["-n", str(workers)]
-    env = bench_env()
+def run_once(root: Path, variant: str, workers: int, out: Path, installed: bool = False) -> Sample:
+    cmd, env = pytest_run(variant, workers, out, installed)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     # wait4 gives this child's own resource usage; its ru_maxrss is the largest of it and its descendants.
@@ -271,7 +277,7 @@ def run_once(root: Path, variant: str, workers: int, out: Path) -> Sample:
     return Sample(variant, workers, seconds, cpu, int(usage.ru_maxrss), proc.returncode)
 
 
-def measure(root: Path, pairs: int, workers: list[int], progress: bool) -> list[Sample]:
+def measure(root: Path, pairs: int, workers: list[int], progress: bool, installed: bool = False) -> list[Sample]:
     samples: list[Sample] = []
     total = pairs * len(workers) * len(VARIANTS)
     with tempfile.TemporaryDirectory() as out_dir:
@@ -281,7 +287,7 @@ def measure(root: Path, pairs: int, workers: list[int], progress: bool) -> list[
                 # Each round starts with another variant: the first run of a round is often faster or slower
                 # (caches, CPU boost), and a fixed order would hand that bias to one variant every time.
                 for variant in names[pair % len(names) :] + names[: pair % len(names)]:
-                    sample = run_once(root, variant, w, Path(out_dir))
+                    sample = run_once(root, variant, w, Path(out_dir), installed)
                     samples.append(sample)
                     if progress:
                         print(
@@ -318,8 +324,13 @@ def render(
     selves: dict[int, dict[str, dict[str, Any]]],
     tests: int,
     pairs: int,
+    installed: bool = False,
 ) -> str:
-    lines = [f"pytest overhead, {tests} tests, {pairs} interleaved rounds (median of per-round ratios to plain)", ""]
+    plugins = "every installed plugin" if installed else "plugins: xdist, reportlog, suitescope only"
+    lines = [
+        f"pytest overhead, {tests} tests, {pairs} interleaved rounds (median of per-round ratios to plain), {plugins}",
+        "",
+    ]
     lines.append(
         f"{'workers':>7}  {'variant':<11} {'wall s':>7} {'time ratio':>10} {'best/best':>9} {'CPU ratio':>9} "
         f"{'peak MiB':>9} {'RSS ratio':>9}"
@@ -360,19 +371,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="0,2", help="comma-separated xdist worker counts; 0 = no xdist")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument(
+        "--installed-plugins",
+        action="store_true",
+        help="load every installed pytest plugin, as a project's own runs do (default: only xdist, "
+        "pytest-reportlog and suitescope, so that other plugins' costs do not enter the ratios)",
+    )
     args = parser.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",")]
     with tempfile.TemporaryDirectory(prefix="suitescope-bench-") as tmp:
         root = Path(tmp)
         tests = generate(root, args.tests)
-        samples = measure(root, args.pairs, workers, progress=not args.quiet)
-        selves = {w: {v: self_time(root, w, v) for v in VARIANTS} for w in workers}
+        installed = args.installed_plugins
+        samples = measure(root, args.pairs, workers, progress=not args.quiet, installed=installed)
+        selves = {w: {v: self_time(root, w, v, installed) for v in VARIANTS} for w in workers}
     results = {w: ratios(samples, w) for w in workers}
-    print(render(results, selves, tests, args.pairs))
+    print(render(results, selves, tests, args.pairs, installed))
     if args.json:
         data = {
             "tests": tests,
             "pairs": args.pairs,
+            "plugins": "installed" if installed else "only",
             "results": results,
             "self_time": selves,
             "samples": [vars(sample) for sample in samples],  # every run, in the order it ran

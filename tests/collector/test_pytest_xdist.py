@@ -83,3 +83,20 @@ def test_records_cross_from_workers_with_every_kind_of_text_intact(pytester: pyt
         record = final[f"test_text[{test_id}]"]
         assert record["params"] == {"text": repr(text)}
         assert (record["failure"]["type"], record["failure"]["message"]) == ("ValueError", text)
+
+
+@pytest.mark.parametrize("xdist", ["xdist", "xdist.plugin"])
+def test_workers_record_when_plugins_are_loaded_by_hand(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, xdist: str
+) -> None:
+    """With autoloading off, xdist loaded by its entry point's name or by its module's: the same complete run."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makepyfile(test_some="\n".join(f"def test_{i}(): pass" for i in range(6)))
+    result = pytester.runpytest_subprocess(
+        "-p", xdist, "-p", "suitescope.collector.pytest_plugin", "--suitescope", "-n", "2", "-p", "no:randomly"
+    )
+    result.assert_outcomes(passed=6)
+    run, tests = read_run(pytester.path)
+    assert run["tests"] == run["tests_expected"] == len(tests) == 6
+    assert run["configuration"]["workers"] == 2
+    assert {t["worker"] for t in tests} <= {"gw0", "gw1"}

@@ -154,11 +154,19 @@ def pytest_configure(config: pytest.Config) -> None:
             return
         controller = Controller(config, guard, consent, observer, send)
         config.pluginmanager.register(controller, CONTROLLER)
-        if config.pluginmanager.hasplugin("xdist"):
+        if has_xdist(config):
             config.pluginmanager.register(XdistHooks(controller), XDIST_HOOKS)
     if not guard.active("plugin") and not guard.strict:
         # Configuration failed before the controller existed: still say so, once, at the end.
         config.pluginmanager.register(SummaryOnly(guard), CONTROLLER)
+
+
+def has_xdist(config: pytest.Config) -> bool:
+    """Whether xdist's hooks exist: by its hook specs, not its plugin's name, which is `xdist` when installed
+    plugins load and `xdist.plugin` under `-p xdist.plugin` (then, asked by name, the workers were never told
+    to record and the run had no tests)."""
+    caller = getattr(config.hook, "pytest_configure_node", None)
+    return caller is not None and caller.spec is not None
 
 
 def checked_send_settings(config: pytest.Config) -> Any:
