@@ -44,7 +44,7 @@ VARIANTS: dict[str, list[str]] = {
 
 # The plugins every run loads, plain included (pytest's own are always there): the ones the variants use, and
 # nothing else installed in the environment. Other plugins change what plain pytest costs (in this checkout's
-# development environment, seven more made plain 27% slower) and where the garbage collector's full
+# development environment, five more made plain 30% slower) and where the garbage collector's full
 # collections land; `--installed-plugins` measures with whatever is installed instead, as in a user's project.
 ONLY_PLUGINS = ["-p", "xdist.plugin", "-p", "pytest_reportlog.plugin", "-p", "suitescope.collector.pytest_plugin"]
 COMMON = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
