@@ -73,6 +73,10 @@ INTERRUPTED = describe_text("Interrupted", "the run stopped during this test", "
 # An attempt's instrument fields already written: the inside of their JSON object, and the tally's facts of its
 # db and network fields (what `LazyEffects.encoded` gives).
 EncodedEffects = tuple[str, "DbFacts | None", "bool | None"]
+# The same for an attempt that made no query and no connection, with its memory readings (start and end: RSS,
+# high-water mark, user and system CPU) still to be written by `memory.rss_json` in its batch. Only numbers and
+# strings: the garbage collector stops tracking such a tuple at its first look, so it costs nothing to keep.
+QuietEffects = tuple[str, "DbFacts | None", "bool | None", tuple[Any, ...], tuple[Any, ...]]
 
 
 class LazyEffects(Protocol):
@@ -127,7 +131,7 @@ class Attempt:
         self.teardown_ms: float | None = None
         self.passed_asserts: int | None = None  # None: not counted (pytest without the assertion pass hook)
         self.failed_asserts = 0
-        self.effects: dict[str, Any] | LazyEffects | EncodedEffects = NO_EFFECTS
+        self.effects: dict[str, Any] | LazyEffects | EncodedEffects | QuietEffects = NO_EFFECTS
 
     def fail(self, status: Status, when: Phase, failure: Failure | None) -> None:
         """The first failure of an attempt decides its status; later ones do not overwrite it."""
@@ -172,8 +176,8 @@ class AttemptEncoder:
         if effects is NO_EFFECTS:
             tail, db, external_net = NO_EFFECTS_JSON, None, None
         else:
-            if isinstance(effects, tuple):  # written when the attempt ended (`EncodedEffects`)
-                fields, db, external_net = effects
+            if isinstance(effects, tuple):  # written when the attempt ended, or all but its memory fields
+                fields, db, external_net = effects if len(effects) == 3 else write_quiet(effects)
             elif isinstance(effects, dict):
                 fields, db, external_net = _encoded(effects)
             else:
@@ -259,6 +263,21 @@ def _encoded(effects: dict[str, Any]) -> tuple[str, DbFacts | None, bool | None]
     """`LazyEffects.encoded` of instrument fields given as a dict."""
     db, network = effects["db"], effects["network"]
     return encode(effects)[1:-1], None if db is None else db_facts(db), None if network is None else external(network)
+
+
+def write_quiet(effects: QuietEffects) -> EncodedEffects:
+    """`QuietEffects` written out. The memory instrument's module is imported by the first call, not at the top:
+    a run without instruments never makes such effects, and never loads it."""
+    global _rss_json
+    if _rss_json is None:
+        from suitescope.collector.instrument.memory import rss_json
+
+        _rss_json = rss_json
+    fields, db, external_net, start, end = effects
+    return f"{fields},{_rss_json(start, end)}", db, external_net
+
+
+_rss_json: Callable[[tuple[Any, ...], tuple[Any, ...]], str] | None = None
 
 
 def _text(value: str | None) -> str:

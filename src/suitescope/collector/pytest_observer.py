@@ -46,6 +46,7 @@ class Observer:
         self._markers: dict[str, list[str]] = {}
         # Names shared by the tests of a parent node, by the node's id(): nodes live as long as the session.
         self._parents: dict[int, tuple[str | None, str | None, str, list[str]]] = {}
+        self._files: dict[str, str] = {}  # a test file's path relative to the root, by its path
         self.instruments: Instruments | None = None
         if options.groups:  # imported only then: a run without instruments never loads them
             from suitescope.collector.instrument.manager import Instruments
@@ -141,10 +142,14 @@ class Observer:
         and cached per parent (`item.cls` and `item.module` walk the node chain on every access)."""
         cls = getattr(item, "cls", None)
         module = getattr(item, "module", None)
+        path = str(item.path)
+        file = self._files.get(path)
+        if file is None:  # a module's classes share its file: resolving a path costs a system call a part
+            file = self._files[path] = relative_file(path, self.real_root)
         return (
             cls.__qualname__ if cls is not None else None,
             module.__name__ if module is not None else None,
-            relative_file(str(item.path), self.real_root),
+            file,
             self.inherited_markers(item.parent),
         )
 

@@ -18,7 +18,7 @@ Where `/proc` is missing (macOS, Windows) RSS falls back to `ru_maxrss` alone, o
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from typing import Any
 
 from suitescope.collector.instrument.base import Instrument
 from suitescope.collector.process_peak import MAXRSS_DIVISOR, own_peak_kb, resource, vmhwm_kb
@@ -43,17 +43,44 @@ RSS_JSON = (
 )
 
 
-class Sample(NamedTuple):
-    """One reading of the process: RSS (KiB, or None), high-water mark (KiB, or None), CPU seconds."""
-
-    rss: int | None
-    maxrss: int | None
-    user: float
-    system: float
+# One reading of the process: RSS (KiB, or None), high-water mark (KiB, or None), user and system CPU seconds.
+# A plain tuple of numbers, not a NamedTuple: it costs a third of the time to make, and the garbage collector
+# stops tracking it at its first look, so a reading kept until its batch is encoded never reaches the oldest
+# generation (see `Instruments.end`).
+Sample = tuple["int | None", "int | None", float, float]
 
 
 # An attempt's readings at its end: start and end samples, and the traced peak and top sites (or Nones).
 Reading = tuple[Sample, Sample, tuple["float | None", "list[AllocationSite] | None"]]
+
+
+def peak_of(start: Sample, end: Sample, reset: bool) -> tuple[int | None, bool]:
+    """An attempt's peak RSS, and whether it is exact: the kernel's high-water mark rose during the attempt, or
+    was `reset` before it (peak mode)."""
+    known = [kb for kb in (start[0], end[0]) if kb is not None]
+    end_max = end[1]
+    if end_max is not None and (reset or (start[1] or 0) < end_max):
+        # The kernel counts RSS per thread in batches: the two readings can differ by a few pages.
+        return max([end_max, *known]), True  # known is empty without /proc (macOS)
+    return (max(known) if known else None), False
+
+
+def rss_json(start: Sample, end: Sample, reset: bool = False) -> str:
+    """`"memory":{…},"cpu":{…}` of two readings that both have RSS, nothing traced: the fields of
+    `ProcessMemory.fields` written with one format (encoding the two dicts took five times as long). A function
+    of the readings alone, so that it can run when the attempt's record is encoded, in its batch."""
+    rss_start, _, user_start, system_start = start
+    rss_end, _, user_end, system_end = end
+    peak, exact = peak_of(start, end, reset)
+    return RSS_JSON % (
+        rss_start,
+        rss_end,
+        peak,
+        "true" if exact else "false",
+        rss_end - rss_start,  # type: ignore[operator]  # both known: the caller checked
+        (user_end - user_start) * 1000,
+        (system_end - system_start) * 1000,
+    )
 
 
 class ProcessMemory(Instrument):
@@ -128,14 +155,14 @@ class ProcessMemory(Instrument):
             rss = int(os.pread(self.statm, 128, 0).split(None, 2)[1]) * self.page_kb
         if resource is None:
             times = os.times()  # clock ticks: 10 ms resolution, the best Windows offers here
-            return Sample(rss, None, times.user, times.system)
+            return rss, None, times.user, times.system
         usage = resource.getrusage(WHO)  # microseconds, and the high-water mark in one call
         maxrss = usage.ru_maxrss // MAXRSS_DIVISOR
         # VmHWM costs ten times getrusage: read only where ru_maxrss may not be ours (peak mode, or not yet
         # above the peak this process inherited; once above it, ru_maxrss is this process's own again).
         if self.status is not None and (self.clear_refs is not None or maxrss <= self.inherited_kb):
             maxrss = vmhwm_kb(self.status) or maxrss
-        return Sample(rss, maxrss, usage.ru_utime, usage.ru_stime)
+        return rss, maxrss, usage.ru_utime, usage.ru_stime
 
     def begin(self) -> None:
         if not self.on:
@@ -180,26 +207,29 @@ class ProcessMemory(Instrument):
         if reading is None:
             return NO_MEMORY_JSON
         start, end, traced = reading
-        if start.rss is None or end.rss is None or traced != (None, None):
+        if start[0] is None or end[0] is None or traced != (None, None):
             memory, cpu = self.measure(reading)
             return f'"memory":{encode(memory)},"cpu":{encode(cpu)}'
         try:
-            peak, exact = self.peak(start, end)
-            user_ms, system_ms = (end.user - start.user) * 1000, (end.system - start.system) * 1000
+            if self.clear_refs is not None:  # peak mode: the kernel forgets earlier peaks, so keep the highest
+                self.peak(start, end)
+            return rss_json(start, end, self.clear_refs is not None)
         except Exception as exc:
             self.fail(exc)
             return NO_MEMORY_JSON
-        growth = end.rss - start.rss
-        return RSS_JSON % (start.rss, end.rss, peak, "true" if exact else "false", growth, user_ms, system_ms)
+
+    def deferrable(self, reading: Reading | None) -> bool:
+        """Whether `rss_json` alone can write this reading later, with nothing of this object: RSS mode (the
+        kernel's high-water mark is never reset, so it keeps the process's peak itself), both RSS values
+        known, nothing traced."""
+        if reading is None or self.clear_refs is not None:
+            return False
+        start, end, traced = reading
+        return start[0] is not None and end[0] is not None and traced == (None, None)
 
     def peak(self, start: Sample, end: Sample) -> tuple[int | None, bool]:
-        """The attempt's peak RSS, and whether it is exact (the kernel's high-water mark rose during it)."""
-        known = [kb for kb in (start.rss, end.rss) if kb is not None]
-        peak: int | None = max(known) if known else None
-        exact = False
-        if end.maxrss is not None and (self.clear_refs is not None or (start.maxrss or 0) < end.maxrss):
-            # The kernel counts RSS per thread in batches: the two readings can differ by a few pages.
-            peak, exact = max([end.maxrss, *known]), True  # known is empty without /proc (macOS)
+        """The attempt's peak RSS and whether it is exact (`peak_of`), kept as the process's peak when higher."""
+        peak, exact = peak_of(start, end, self.clear_refs is not None)
         if peak is not None and peak > self.peak_kb:
             self.peak_kb = peak
         return peak, exact
@@ -210,17 +240,17 @@ class ProcessMemory(Instrument):
         peak, exact = self.peak(start, end)
         traced_peak, top = traced
         memory: TestMemory = {
-            "rss_start_kb": start.rss,
-            "rss_end_kb": end.rss,
+            "rss_start_kb": start[0],
+            "rss_end_kb": end[0],
             "rss_peak_kb": peak,
             "peak_exact": exact,
-            "growth_kb": end.rss - start.rss if end.rss is not None and start.rss is not None else None,
+            "growth_kb": end[0] - start[0] if end[0] is not None and start[0] is not None else None,
             "traced_peak_kb": traced_peak,
             "top": top,
         }
         cpu: TestCpu = {
-            "user_ms": round((end.user - start.user) * 1000, 3),
-            "system_ms": round((end.system - start.system) * 1000, 3),
+            "user_ms": round((end[2] - start[2]) * 1000, 3),
+            "system_ms": round((end[3] - start[3]) * 1000, 3),
         }
         return memory, cpu
 
