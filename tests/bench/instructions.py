@@ -32,12 +32,42 @@ from tests.bench.overhead import VARIANTS, generate, pytest_run
 
 COLLECTED = re.compile(r"Collected : (\d+)")
 
+# Loaded into every variant's runs. Under callgrind code runs about 50 times slower, so suitescope's one-second
+# deadlines for its batches (`pytest_assembler.ASSEMBLE_EVERY_S`, `recorder.ENCODE_EVERY_S`) would cut them 50
+# times smaller than a real run does, and count batch overhead a real run never pays (an earlier version of
+# this benchmark moved by 15% per test between two runs of the same code, as valgrind's speed varied). The
+# deadlines are scaled by that slowdown; the modules are patched only where the run has imported them.
+VALGRIND_PLUGIN = """
+import sys
+
+SLOWDOWN = 50
+
+
+def pytest_sessionstart(session):
+    for module, name in (
+        ("suitescope.collector.pytest_assembler", "ASSEMBLE_EVERY_S"),
+        ("suitescope.collector.recorder", "ENCODE_EVERY_S"),
+    ):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            setattr(loaded, name, getattr(loaded, name) * SLOWDOWN)
+"""
+
 
 def instructions(root: Path, variant: str) -> int:
     """Instructions executed by one run of `variant` on the suite at `root`."""
+    (root / "bench_valgrind.py").write_text(VALGRIND_PLUGIN)
     with tempfile.TemporaryDirectory() as out:
         # The plugins of the timed runs (`overhead.ONLY_PLUGINS`), and the same dict layouts every run.
-        command, env = pytest_run(variant, 0, out, installed=False, PYTHONHASHSEED="0")
+        command, env = pytest_run(
+            variant,
+            0,
+            out,
+            installed=False,
+            extra=["-p", "bench_valgrind"],
+            PYTHONHASHSEED="0",
+            PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+        )
         subprocess.run(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
         done = subprocess.run(

@@ -3,9 +3,10 @@
 `suitescope` is the default, every instrument on (queries, network, memory and CPU); `bare` records outcomes
 only (`--suitescope-instruments=none`). Generates a suite (by default 5,000 tests: parametrised tests, fixtures
 of every scope, ~2% failures, skips and xfails), then runs each variant in a fresh subprocess, interleaved
-(plain, suitescope, bare, junitxml, reportlog, then suitescope, bare, junitxml, reportlog, plain, ...: each round
-starts with the next variant) so that a slow minute of a shared machine, or the first run of a round being
-faster, hits every variant alike. For each round the variant's wall time and peak RSS are divided by the plain
+(plain, suitescope, bare, junitxml, reportlog, then plain, reportlog, junitxml, bare, suitescope, ...: each round
+starts with the next variant, every other round backwards) so that a slow minute of a shared machine, the first
+run of a round being faster, or what one run leaves behind for the next hits every variant alike; the page cache
+is written out before each run. For each round the variant's wall time and peak RSS are divided by the plain
 run's of the same round; the medians of those ratios are printed. Every run loads the same plugins, only those
 the variants use (xdist, pytest-reportlog, suitescope) unless `--installed-plugins` asks for all installed.
 
@@ -109,17 +110,22 @@ import functools, gc, importlib, inspect, json, os, time
 SPENT = [0.0]
 BY_HOOK = {}
 START = time.perf_counter()
-GC = {"s": 0.0, "full": 0, "t": 0.0}
+GC = {"s": 0.0, "full": 0, "t": 0.0, "in_hooks": 0.0}
+DEPTH = [0]  # > 0 while a hook of the measured plugin runs
 
 
 def gc_timer(phase, info):
     # Garbage collection runs wherever an allocation tips it over, mostly outside any plugin's hooks: what a
-    # plugin keeps alive shows here, not in its hooks' time.
+    # plugin keeps alive shows here, not in its hooks' time. A collection that lands inside a hook is the whole
+    # run's (a full one takes 40 ms, 1% of a run, wherever it falls): counted apart, not as the hook's.
     if phase == "start":
         GC["t"] = time.perf_counter()
     else:
-        GC["s"] += time.perf_counter() - GC["t"]
+        spent = time.perf_counter() - GC["t"]
+        GC["s"] += spent
         GC["full"] += info["generation"] == 2
+        if DEPTH[0]:
+            GC["in_hooks"] += spent
 
 
 gc.callbacks.append(gc_timer)
@@ -131,8 +137,12 @@ def timed(fn):
         @functools.wraps(fn)
         def gen_wrapper(*args, **kwargs):
             t = time.perf_counter()
-            gen = fn(*args, **kwargs)
-            first = next(gen)
+            DEPTH[0] += 1
+            try:
+                gen = fn(*args, **kwargs)
+                first = next(gen)
+            finally:
+                DEPTH[0] -= 1
             add(name, time.perf_counter() - t)
             try:
                 result = yield first
@@ -144,9 +154,11 @@ def timed(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         t = time.perf_counter()
+        DEPTH[0] += 1
         try:
             return fn(*args, **kwargs)
         finally:
+            DEPTH[0] -= 1
             add(name, time.perf_counter() - t)
     return wrapper
 
@@ -154,11 +166,13 @@ def timed(fn):
 def finish(name, resume, value):
     # Runs the part of a wrapper after its yield, timed; what it returns is the result of the hook.
     t = time.perf_counter()
+    DEPTH[0] += 1
     try:
         resume(value)
     except StopIteration as stop:
         return stop.value
     finally:
+        DEPTH[0] -= 1
         add(name, time.perf_counter() - t)
     raise RuntimeError(f"{name} yielded twice")
 
@@ -191,7 +205,7 @@ def pytest_unconfigure(config):
     path = os.path.join(os.environ["SELF_TIME_DIR"], f"{os.getpid()}.json")
     with open(path, "w") as fh:
         json.dump({"suitescope_s": SPENT[0], "process_s": time.perf_counter() - START, "by_hook": BY_HOOK,
-                   "gc_s": GC["s"], "full_collections": GC["full"]}, fh)
+                   "gc_s": GC["s"], "gc_in_hooks_s": GC["in_hooks"], "full_collections": GC["full"]}, fh)
 """
 
 
@@ -208,7 +222,10 @@ def pytest_run(
 
 def self_time(root: Path, workers: int, variant: str = "suitescope", installed: bool = False) -> dict[str, Any]:
     """Seconds spent inside the hooks of `variant`'s plugin, summed over the processes of one run, and their
-    share of those processes' time: the same yardstick for suitescope and its peers."""
+    share of those processes' time: the same yardstick for suitescope and its peers. Garbage collections that
+    happened to start inside a hook are not counted as the hook's: where a collection lands is chance (a full
+    one, 1% of a run, moved a variant's share by as much), and the run's whole collection time is given
+    beside it, to compare with plain's."""
     (root / "bench_self_time.py").write_text(SELF_TIME_PLUGIN)
     with tempfile.TemporaryDirectory() as out:
         cmd, env = pytest_run(
@@ -223,7 +240,8 @@ def self_time(root: Path, workers: int, variant: str = "suitescope", installed: 
         )
         subprocess.run(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
         figures = [json.loads(p.read_text()) for p in Path(out).glob("*.json")]
-    ours = sum(f["suitescope_s"] for f in figures)
+    gc_in_hooks = sum(f["gc_in_hooks_s"] for f in figures)
+    ours = sum(f["suitescope_s"] for f in figures) - gc_in_hooks
     total = sum(f["process_s"] for f in figures)
     by_hook: dict[str, float] = {}
     for figure in figures:
@@ -235,6 +253,7 @@ def self_time(root: Path, workers: int, variant: str = "suitescope", installed: 
         "share": ours / total if total else 0.0,
         "by_hook": by_hook,
         "gc_s": sum(f["gc_s"] for f in figures),
+        "gc_in_hooks_s": gc_in_hooks,
         "full_collections": sum(f["full_collections"] for f in figures),
     }
 
@@ -277,16 +296,32 @@ def run_once(root: Path, variant: str, workers: int, out: Path, installed: bool 
     return Sample(variant, workers, seconds, cpu, int(usage.ru_maxrss), proc.returncode)
 
 
+def round_order(round_no: int) -> list[str]:
+    """The order of the variants in one round. Each round starts with another variant: the first run of a round
+    is often faster or slower (caches, CPU boost), and a fixed order would hand that bias to one variant every
+    time. Every other round runs backwards, so that no variant always follows the same one (a run pays for
+    what its predecessor left behind: files still being written out, caches filled with other code)."""
+    names = list(VARIANTS)
+    shift = round_no % len(names)
+    order = names[shift:] + names[:shift]
+    return order if round_no % 2 == 0 else order[::-1]
+
+
+def settle() -> None:
+    """Before each timed run: write out what earlier runs left in the page cache (their reports, NDJSON and
+    XML files: megabytes a run), so that the kernel's writeback does not run on the cores of the next run."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def measure(root: Path, pairs: int, workers: list[int], progress: bool, installed: bool = False) -> list[Sample]:
     samples: list[Sample] = []
     total = pairs * len(workers) * len(VARIANTS)
     with tempfile.TemporaryDirectory() as out_dir:
         for pair in range(pairs):
             for w in workers:
-                names = list(VARIANTS)
-                # Each round starts with another variant: the first run of a round is often faster or slower
-                # (caches, CPU boost), and a fixed order would hand that bias to one variant every time.
-                for variant in names[pair % len(names) :] + names[: pair % len(names)]:
+                for variant in round_order(pair):
+                    settle()
                     sample = run_once(root, variant, w, Path(out_dir), installed)
                     samples.append(sample)
                     if progress:
@@ -350,7 +385,7 @@ def render(
             lines.append(f"{'':>7}  target ({condition}) at -n {workers}: {verdict}")
         lines.append(
             f"{'':>7}  time inside each plugin's own hooks, measured within one run (immune to machine drift),"
-            " and the run's garbage collection:"
+            " less the garbage collections that landed in them, and the run's garbage collection:"
         )
         for variant, mine in selves[workers].items():
             hooks = (
@@ -359,7 +394,10 @@ def render(
                 if variant != "plain"
                 else f"{'no hooks':<57}"
             )
-            lines.append(f"{'':>9}{variant:<11} {hooks}; GC {mine['gc_s']:.3f}s, {mine['full_collections']} full")
+            lines.append(
+                f"{'':>9}{variant:<11} {hooks}; GC {mine['gc_s']:.3f}s, {mine['full_collections']} full"
+                + (f" ({mine['gc_in_hooks_s']:.3f}s in hooks)" if variant != "plain" else "")
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -67,6 +67,8 @@ class Observer:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> None:
         if call.excinfo is None and (call.when != "teardown" or (self.quiet_teardown and not self.failed_asserts)):
+            if call.when == "setup" and self.instruments is not None:
+                self.instruments.phase("call")  # setup is over; a hook of its own at the body's start cost more
             return  # the common case: nothing was raised, and nothing ends here
         if self.guard.active("observer"):
             try:
@@ -182,12 +184,8 @@ class InstrumentHooks:
             except Exception as exc:
                 self.guard.fail("instruments", exc)
 
-    # The phases change where the test's body starts and where its teardown starts, not at its reports: pytest
-    # 9's subtests make call reports while the body runs. Two plain hooks cost less than one wrapper.
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_call(self) -> None:
-        self.instruments.phase("call")
-
+    # Teardown starts here, not at the call's report: pytest 9's subtests make call reports while the body runs.
+    # (The call phase starts at the setup's report, `Observer.pytest_runtest_makereport`: setup reports once.)
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_teardown(self) -> None:
         self.instruments.phase("teardown")
