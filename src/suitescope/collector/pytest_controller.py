@@ -121,9 +121,11 @@ class Controller:
         facts as one JSON array."""
         if not batch:
             return
-        lines, facts = batch
-        for line, fact in zip(lines.split("\n"), json.loads(facts), strict=True):
-            self.recorder.add_encoded(line, tuple(fact))
+        text, encoded_facts = batch
+        lines, facts = text.split("\n"), [tuple(fact) for fact in json.loads(encoded_facts)]
+        if len(lines) != len(facts):
+            raise ValueError(f"a worker's batch of {len(lines)} records came with {len(facts)} facts")
+        self.recorder.add_encoded(lines, facts)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         # pytest raises Session.Interrupted (a KeyboardInterrupt) itself for collection errors and -x.

@@ -126,19 +126,29 @@ class Recorder:
         waiting, self.waiting = self.waiting, []
         if not self.guard.active("recorder"):
             return
+        lines: list[str] = []
         try:
+            encode, count = self.encode, self.tally.add_facts
             for attempt in waiting:
-                self.add_encoded(*self.encode(attempt))
+                line, fact = encode(attempt)
+                count(fact)
+                lines.append(line)
         except Exception as exc:
             self.guard.fail("recorder", exc)
+        self.write(lines)
         self.encode_at = time.monotonic() + ENCODE_EVERY_S if self.sink.written else 0.0
 
-    def add_encoded(self, line: str, fact: Facts) -> None:
-        """A test record as its line and facts, encoded here or by a worker process: counted and written."""
-        self.tally.add_facts(fact)
-        if self.guard.active("sink"):
+    def add_encoded(self, lines: list[str], facts: list[Facts]) -> None:
+        """Test records as their lines and facts, encoded here or by a worker process: counted and written."""
+        count = self.tally.add_facts
+        for fact in facts:
+            count(fact)
+        self.write(lines)
+
+    def write(self, lines: list[str]) -> None:
+        if lines and self.guard.active("sink"):
             try:
-                self.sink.write(line)
+                self.sink.write_lines(lines)
             except Exception as exc:
                 self.guard.fail("sink", exc)
 

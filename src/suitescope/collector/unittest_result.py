@@ -117,7 +117,7 @@ class RecordingResult(unittest.TestResult):
         recording = self.recording
         if recording is not None:
             with recording.guard("result"):
-                recording.recorder.add_encoded(line, tuple(fact))  # a tuple, whatever pickling made of it
+                recording.recorder.add_encoded([line], [tuple(fact)])  # a tuple, whatever pickling made of it
 
     def suitescope_worker(self, test: object, usage: list[Any], problems: list[str]) -> None:
         recording = self.recording

@@ -47,6 +47,13 @@ class NdjsonSink:
         if len(self._pending) >= BATCH_RECORDS or time.monotonic() >= self._next_flush:
             self.flush()
 
+    def write_lines(self, lines: list[str]) -> None:
+        """Queue records already encoded as JSON lines (without their newlines): a batch costs one call."""
+        self._pending.extend(lines)
+        self.written += len(lines)
+        if len(self._pending) >= BATCH_RECORDS or time.monotonic() >= self._next_flush:
+            self.flush()
+
     def flush(self) -> None:
         """Write the waiting lines, and hand them to the operating system."""
         if self._fh is None:
