@@ -181,6 +181,20 @@ def test_packages_import_only_in_the_agreed_direction() -> None:
                     assert target in allowed, f"{path.relative_to(SRC)} imports {node.module}"
 
 
+def test_no_assert_in_what_runs_inside_a_suite() -> None:
+    """pytest rewrites the modules of a plugin's distribution like test modules: with `enable_assertion_pass_hook`
+    on, an `assert` of ours that passed during a test counted as one of the user's passed assertions (the NDJSON
+    sink's flush made a test's count 2 instead of 1). Checks in the collector raise instead."""
+    found = [
+        f"{path.relative_to(SRC)}:{node.lineno}"
+        for package in ("collector", "sinks", "schema", "coverage")
+        for path in (SRC / package).rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Assert)
+    ]
+    assert found == []
+
+
 @pytest.mark.usefixtures("no_strict")
 def test_a_failure_on_xdist_workers_costs_one_summary_line(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_many="\n".join(f"def test_{i}(): pass" for i in range(10)))

@@ -57,40 +57,38 @@ class RunSender:
             return self.outcome
         if self.prepared is None:
             return "suitescope: run not sent (timeout while preparing it)"
-        return self._spooled(Delivery(False, "timeout"))
+        return self._spooled(self.prepared, Delivery(False, "timeout"))
 
     def _run(self) -> None:
         try:
-            self.prepared = payload_of(self.run_file, policy_for(self.settings, self.root))
+            self.prepared = prepared = payload_of(self.run_file, policy_for(self.settings, self.root))
             if self.settings.dry_run:
-                self.outcome = self._dry_run()
+                self.outcome = self._dry_run(prepared)
                 return
-            run_id, body, tests = self.prepared
+            run_id, body, tests = prepared
             delivery = self._post(body, run_id)
             if delivery.accepted:
                 self.outcome = f"suitescope: run sent to {self.settings.url} ({tests:,} tests)" + self._send_spool()
             else:
-                self.outcome = self._spooled(delivery)
+                self.outcome = self._spooled(prepared, delivery)
         except Exception as exc:  # never the suite's problem: one line, and the local file is still there
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             if self.prepared is not None:
-                self.outcome = self._spooled(Delivery(False, reason))
+                self.outcome = self._spooled(self.prepared, Delivery(False, reason))
             else:
                 self.outcome = f"suitescope: run not sent ({reason})"
 
     def _post(self, body: bytes, run_id: str) -> Delivery:
         return post_run(self.settings.url or "", self.settings.token or "", body, run_id, self.deadline)
 
-    def _dry_run(self) -> str:
-        assert self.prepared is not None
-        _run_id, body, tests = self.prepared
+    def _dry_run(self, prepared: tuple[str, bytes, int]) -> str:
+        _run_id, body, tests = prepared
         target = self.run_file.with_name(self.run_file.name.replace(".ndjson", ".payload.ndjson"))
         target.write_bytes(gzip.decompress(body))
         return f"suitescope: dry run, nothing sent; the payload ({tests:,} tests) is in {target}"
 
-    def _spooled(self, delivery: Delivery) -> str:
-        assert self.prepared is not None
-        run_id, body, _tests = self.prepared
+    def _spooled(self, prepared: tuple[str, bytes, int], delivery: Delivery) -> str:
+        run_id, body, _tests = prepared
         try:
             self.spool.put(run_id, body)
         except OSError as exc:

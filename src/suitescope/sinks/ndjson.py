@@ -36,9 +36,10 @@ class NdjsonSink:
         self._pending: list[str] = []  # encoded lines, without their newline
         self._next_flush = 0.0  # the first record is written at once: a run in progress is visible
 
-    def open(self) -> None:
+    def open(self) -> TextIO:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = self.path.open("x", encoding="utf-8")
+        return self._fh
 
     def write(self, record: Record | str) -> None:
         """Queue a record, or one already encoded as a JSON line (without its newline)."""
@@ -56,13 +57,11 @@ class NdjsonSink:
 
     def flush(self) -> None:
         """Write the waiting lines, and hand them to the operating system."""
-        if self._fh is None:
-            self.open()
-        assert self._fh is not None
+        fh = self._fh or self.open()
         pending, self._pending = self._pending, []
         pending.append("")  # the last line's newline
-        self._fh.write("\n".join(pending))
-        self._fh.flush()
+        fh.write("\n".join(pending))
+        fh.flush()
         self._next_flush = time.monotonic() + FLUSH_EVERY_S
 
     def close(self) -> None:
